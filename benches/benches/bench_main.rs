@@ -1,0 +1,6 @@
+//! Criterion entry point.
+use criterion::criterion_main;
+
+mod benchmarks;
+
+criterion_main!(benchmarks::encoder::benches);

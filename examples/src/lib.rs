@@ -1,0 +1,1 @@
+//! Shared helpers of the ModelGPT-rs examples.

@@ -1,0 +1,1 @@
+//! Data sets, loaders, task catalog, splits and preprocessing.
