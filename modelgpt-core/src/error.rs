@@ -36,6 +36,18 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// One line of a JSON Lines file is not valid JSON.
+    #[error("{path}:{line}:{}: invalid JSON: {source}", source.column())]
+    JsonLine {
+        /// The file being read.
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: usize,
+        /// The parser's error (its column is the column within the line).
+        #[source]
+        source: serde_json::Error,
+    },
+
     /// A malformed record in a data file.
     #[error("{path}:{line}{}: {reason}", column.map(|c| format!(":{c}")).unwrap_or_default())]
     Parse {

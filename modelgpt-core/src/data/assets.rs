@@ -1,0 +1,135 @@
+//! Where the fetched assets live, and reading (possibly compressed) asset files as text.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Environment variable that overrides the asset folder.
+pub const ASSETS_ENV: &str = "MODELGPT_ASSETS";
+
+/// How to get missing assets.
+pub(crate) const FETCH_HINT: &str = "run `python3 scripts/fetch_assets.py`";
+
+/// The folder holding the fetched assets (models and data sets).
+///
+/// Resolution order:
+/// 1. `$MODELGPT_ASSETS` if set and non-empty;
+/// 2. the first `assets/` folder containing `minilm/`, searching upward from the current directory;
+/// 3. `<modelgpt-core>/../assets` (the workspace's own folder).
+///
+/// The folder is not required to exist; [`asset`] reports missing files.
+///
+/// ```
+/// let dir = modelgpt_core::data::assets_dir();
+/// assert!(dir.ends_with("assets") || std::env::var_os("MODELGPT_ASSETS").is_some());
+/// ```
+pub fn assets_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(ASSETS_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        for dir in cwd.ancestors() {
+            let candidate = dir.join("assets");
+            if candidate.join("minilm").is_dir() {
+                return candidate;
+            }
+        }
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets"))
+}
+
+/// The path of asset `rel` (relative to [`assets_dir`]), checked to exist.
+///
+/// # Errors
+/// [`Error::MissingAsset`] (with a hint on how to fetch the assets) when the file or folder is absent.
+///
+/// ```no_run
+/// let iris = modelgpt_core::data::asset("keel/balanced/iris.dat")?;
+/// # Ok::<(), modelgpt_core::Error>(())
+/// ```
+pub fn asset(rel: impl AsRef<Path>) -> Result<PathBuf> {
+    asset_in(&assets_dir(), rel.as_ref())
+}
+
+/// [`asset`] below an explicit root.
+pub(crate) fn asset_in(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let path = root.join(rel);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(Error::MissingAsset {
+            path,
+            hint: FETCH_HINT.to_string(),
+        })
+    }
+}
+
+/// Reads a whole file as bytes, decompressing `.gz` and `.bz2` files.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    if name.ends_with(".gz") {
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::io_at(path, e))?;
+        Ok(out)
+    } else if name.ends_with(".bz2") {
+        bzip2::read::MultiBzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::io_at(path, e))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Converts bytes to text, reporting the line of the first invalid byte. A UTF-8 BOM is dropped.
+pub(crate) fn bytes_to_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..'\u{feff}'.len_utf8());
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = 1 + e.as_bytes()[..valid]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            Err(Error::NotUtf8 {
+                path: path.to_path_buf(),
+                line,
+            })
+        }
+    }
+}
+
+/// Reads a (possibly compressed) UTF-8 text file.
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    let bytes = read_bytes(path)?;
+    bytes_to_text(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_utf8_names_the_line() {
+        let err = bytes_to_text(Path::new("x.csv"), b"a,b\n1,2\n\xff,3\n".to_vec()).unwrap_err();
+        assert!(matches!(err, Error::NotUtf8 { line: 3, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn bom_is_dropped() {
+        let s = bytes_to_text(Path::new("x"), "\u{feff}a,b".as_bytes().to_vec()).unwrap();
+        assert_eq!(s, "a,b");
+    }
+}

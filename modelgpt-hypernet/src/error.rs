@@ -1,0 +1,90 @@
+//! Error type of `modelgpt-hypernet`.
+
+use std::path::PathBuf;
+
+/// Result alias of `modelgpt-hypernet`.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can go wrong while generating, meta-training or loading.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error of `modelgpt-core` (data, catalog, specs).
+    #[error(transparent)]
+    Core(#[from] modelgpt_core::Error),
+
+    /// An error of `modelgpt-targets` (target models, encoder, export).
+    #[error(transparent)]
+    Targets(#[from] modelgpt_targets::Error),
+
+    /// Reading or writing `path` failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A JSON file could not be read or written.
+    #[error("{path}: invalid JSON: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Saving or loading weights failed.
+    #[error("{path}: {source}")]
+    Store {
+        /// The weights file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: burn::store::SafetensorsStoreError,
+    },
+
+    /// Input the hypernetwork cannot use (shapes, labels, empty samples).
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// What was passed.
+        what: String,
+        /// Why it is rejected.
+        reason: String,
+    },
+
+    /// Paper mode: the task (or its shapes) was not seen in meta-training, so it has no heads.
+    #[error(
+        "paper-mode hypernetwork has no heads for task `{task}` with {n_features} features and {n_classes} classes; \
+         the paper's design only serves its training tasks (use the general mode)"
+    )]
+    UnseenTask {
+        /// The task.
+        task: String,
+        /// Its feature count.
+        n_features: usize,
+        /// Its class count.
+        n_classes: usize,
+    },
+
+    /// A checkpoint was written for another configuration.
+    #[error("{path}: checkpoint does not match this configuration: {reason}")]
+    CheckpointMismatch {
+        /// The checkpoint directory.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+
+    /// A configuration value is out of range.
+    #[error("invalid configuration `{field}`: {reason}")]
+    InvalidConfig {
+        /// The field.
+        field: &'static str,
+        /// Why the value is rejected.
+        reason: String,
+    },
+}

@@ -1,0 +1,224 @@
+//! The general hypernetwork (ours): one set of heads for any number of features and classes.
+//!
+//! ```text
+//! r (requirement embedding) ─► trunk (3 × SN-Linear, LeakyReLU, Dropout) ─► z
+//! feature j: [proj(name_j), stats_j, z] ─► MLP ─► f_j ∈ R^H, gain g_j
+//! class c:   [proj(label_c), stats_c, z] ─► MLP ─► v_c = code_c + δ_c ∈ R^(H/2)
+//! M[j, :]  = g_j · Σ_c μ[c, j] · v_c                      (class-mean directions)
+//! W₁[j, :] = ([M[j], −M[j]] + f_j) / √d                   input layer, one row per feature
+//! b₁       = head(z)
+//! Wₗ = I + head_l(z) / √H, bₗ = head_l(z)                 hidden layers (shapes fixed)
+//! u_c = v_c + P v_c;  W_out[:, c] = [u_c, −u_c] / √(H/2)  class head, one column per class
+//! b_out[c] = head([v_c, stats_c])
+//! ```
+//!
+//! `μ[c, j]` is the class-conditional mean of standardised feature `j` in the user's sample. The
+//! mirrored halves `[M, −M]` and `[u, −u]` let a path through the (Leaky)ReLU layers carry the
+//! signed projections `x · μ_c` unchanged (`relu(a) − relu(−a) = a`), so an untrained generator
+//! already produces a nearest-class-mean-like classifier, and meta-training learns the
+//! corrections, scales and biases on top. `code_c` are fixed orthonormal DCT rows, which keep
+//! classes apart even when their label names embed alike.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::activation::leaky_relu;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::sample::{N_CLASS_STATS, N_FEATURE_STATS};
+use crate::spectral::{SpectralLinear, SpectralLinearConfig};
+
+const SLOPE: f64 = 0.01;
+/// Width of the projected name embeddings.
+const D_NAME: usize = 16;
+
+/// Configuration of the [`GeneralHyperNet`].
+#[derive(Config, Debug)]
+pub struct GeneralHyperNetConfig {
+    /// Width of the requirement / name embeddings (384 for MiniLM).
+    pub d_embed: usize,
+    /// Width of the trunk.
+    #[config(default = 64)]
+    pub d_hidden: usize,
+    /// Width of every hidden layer of the generated MLP (even: half carries `+μ`, half `−μ`).
+    #[config(default = 64)]
+    pub target_width: usize,
+    /// Number of hidden layers of the generated MLP.
+    #[config(default = 2)]
+    pub target_depth: usize,
+    /// Dropout in the trunk (paper: 0.1).
+    #[config(default = 0.1)]
+    pub dropout: f64,
+}
+
+impl GeneralHyperNetConfig {
+    /// Initialises the hypernetwork.
+    pub fn init(&self, device: &Device) -> GeneralHyperNet {
+        let d = self.d_hidden;
+        let h = self.target_width;
+        let trunk = vec![
+            SpectralLinearConfig::new(self.d_embed, d).init(device),
+            SpectralLinearConfig::new(d, d).init(device),
+            SpectralLinearConfig::new(d, d).init(device),
+        ];
+        let hidden_heads = (1..self.target_depth)
+            .map(|_| LinearConfig::new(d, h * h + h).init(device))
+            .collect();
+        GeneralHyperNet {
+            trunk,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            feat_name: LinearConfig::new(self.d_embed, D_NAME).init(device),
+            feat_1: LinearConfig::new(D_NAME + N_FEATURE_STATS + d, d).init(device),
+            feat_2: LinearConfig::new(d, h + 1).init(device),
+            class_name: LinearConfig::new(self.d_embed, D_NAME).init(device),
+            class_1: LinearConfig::new(D_NAME + N_CLASS_STATS + d, d).init(device),
+            class_2: LinearConfig::new(d, h / 2).init(device),
+            b1_head: LinearConfig::new(d, h).init(device),
+            hidden_heads,
+            out_proj: LinearConfig::new(h / 2, h / 2).with_bias(false).init(device),
+            out_bias: LinearConfig::new(h / 2 + N_CLASS_STATS, 1).init(device),
+            target_width: h,
+            target_depth: self.target_depth,
+        }
+    }
+}
+
+/// Everything the general hypernetwork reads for one task, as tensors on the working device.
+#[derive(Debug, Clone)]
+pub struct TaskContext {
+    /// Requirement embedding `[1, d_embed]`.
+    pub requirement: Tensor<2>,
+    /// Feature-name embeddings `[n_features, d_embed]`.
+    pub feature_names: Tensor<2>,
+    /// Label-name embeddings `[n_classes, d_embed]`.
+    pub label_names: Tensor<2>,
+    /// Feature descriptors `[n_features, N_FEATURE_STATS]`.
+    pub feature_stats: Tensor<2>,
+    /// Class descriptors `[n_classes, N_CLASS_STATS]`.
+    pub class_stats: Tensor<2>,
+    /// Class-conditional means `[n_classes, n_features]`.
+    pub class_means: Tensor<2>,
+}
+
+impl TaskContext {
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.feature_names.dims()[0]
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.label_names.dims()[0]
+    }
+}
+
+/// The general-mode hypernetwork. See the [module docs](self).
+#[derive(Module, Debug)]
+pub struct GeneralHyperNet {
+    trunk: Vec<SpectralLinear>,
+    dropout: Dropout,
+    feat_name: Linear,
+    feat_1: Linear,
+    feat_2: Linear,
+    class_name: Linear,
+    class_1: Linear,
+    class_2: Linear,
+    b1_head: Linear,
+    hidden_heads: Vec<Linear>,
+    out_proj: Linear,
+    out_bias: Linear,
+    target_width: usize,
+    target_depth: usize,
+}
+
+/// Orthonormal DCT-II rows used as class codes: `[n_classes, width]` (rows repeat with a phase
+/// shift once `n_classes > width`).
+fn class_codes(n_classes: usize, width: usize, device: &Device) -> Tensor<2> {
+    let mut data = Vec::with_capacity(n_classes * width);
+    for c in 0..n_classes {
+        let k = (c % width) as f64;
+        let shift = (c / width) as f64 * 0.5;
+        for h in 0..width {
+            let scale = if k == 0.0 { (1.0 / width as f64).sqrt() } else { (2.0 / width as f64).sqrt() };
+            let v = scale * (std::f64::consts::PI * (k + shift) * (h as f64 + 0.5) / width as f64).cos();
+            data.push(v as f32 * (width as f32).sqrt());
+        }
+    }
+    Tensor::from_data(TensorData::new(data, [n_classes, width]), device)
+}
+
+/// The generated tensors of one MLP, in `layers.{i}.weight` / `layers.{i}.bias` order.
+pub type MlpTensors = Vec<(Tensor<2>, Tensor<1>)>;
+
+impl GeneralHyperNet {
+    /// Width of the generated hidden layers.
+    pub fn target_width(&self) -> usize {
+        self.target_width
+    }
+
+    /// Number of generated hidden layers.
+    pub fn target_depth(&self) -> usize {
+        self.target_depth
+    }
+
+    /// Trunk: requirement embedding to task code `z`.
+    ///
+    /// # Shapes
+    /// `[1, d_embed]` -> `[1, d_hidden]`
+    pub fn trunk(&self, requirement: Tensor<2>) -> Tensor<2> {
+        let mut z = leaky_relu(requirement, SLOPE);
+        for layer in &self.trunk {
+            z = self.dropout.forward(leaky_relu(layer.forward(z), SLOPE));
+        }
+        z
+    }
+
+    /// Generates every tensor of an MLP `[d] -> [H; depth] -> [K]` in one forward pass.
+    ///
+    /// Returns `(weight [d_in, d_out], bias [d_out])` per layer, input layer first.
+    pub fn forward(&self, ctx: &TaskContext) -> MlpTensors {
+        let device = ctx.requirement.device();
+        let d = ctx.n_features();
+        let k = ctx.n_classes();
+        let h = self.target_width;
+        let z = self.trunk(ctx.requirement.clone()); // [1, D]
+        let dz = z.dims()[1];
+
+        let hc = h / 2;
+        // Feature tokens f_j and a per-feature gain on the class-mean term.
+        let fname = self.feat_name.forward(ctx.feature_names.clone()); // [d, D_NAME]
+        let fin = Tensor::cat(vec![fname, ctx.feature_stats.clone(), z.clone().expand([d, dz])], 1);
+        let f = self.feat_2.forward(leaky_relu(self.feat_1.forward(fin), SLOPE)); // [d, H+1]
+        let f_tok = f.clone().slice([0..d, 0..h]); // [d, H]
+        let f_gain = f.slice([0..d, h..h + 1]).exp(); // [d, 1]
+
+        // Class tokens v_c.
+        let cname = self.class_name.forward(ctx.label_names.clone());
+        let cin = Tensor::cat(vec![cname, ctx.class_stats.clone(), z.clone().expand([k, dz])], 1);
+        let delta = self.class_2.forward(leaky_relu(self.class_1.forward(cin), SLOPE)); // [k, H/2]
+        let v = class_codes(k, hc, &device) + delta; // [k, H/2]
+
+        let scale = 1.0 / (d as f64).sqrt();
+        let m = ctx.class_means.clone().transpose().matmul(v.clone()) * f_gain; // [d, H/2]
+        let w1 = (Tensor::cat(vec![m.clone(), -m], 1) + f_tok) * scale; // [d, H]
+        let b1 = self.b1_head.forward(z.clone()).reshape([h]);
+        let mut out = vec![(w1, b1)];
+
+        let eye: Tensor<2> = Tensor::eye(h, &device);
+        for head in &self.hidden_heads {
+            let g = head.forward(z.clone()).reshape([h * h + h]);
+            let w = eye.clone() + g.clone().slice([0..h * h]).reshape([h, h]) * (1.0 / (h as f64).sqrt());
+            let b = g.slice([h * h..h * h + h]);
+            out.push((w, b));
+        }
+
+        let u = v.clone() + self.out_proj.forward(v.clone()); // [k, H/2]
+        let w_out = Tensor::cat(vec![u.clone(), -u], 1).transpose() * (1.0 / (hc as f64).sqrt()); // [H, k]
+        let b_out = self
+            .out_bias
+            .forward(Tensor::cat(vec![v, ctx.class_stats.clone()], 1))
+            .reshape([k]);
+        out.push((w_out, b_out));
+        out
+    }
+}

@@ -1,0 +1,141 @@
+//! The hypernetwork in either mode, behind one type.
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use modelgpt_core::{GeneratedParams, TargetFamily};
+use modelgpt_targets::{MlpActivation, MlpFamily, MlpSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
+use crate::paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
+
+/// Which hypernetwork design to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HyperMode {
+    /// Ours: one set of heads for any feature and class count (the default).
+    General,
+    /// The paper's: per-task heads for task-dependent shapes; training tasks only.
+    Paper,
+}
+
+impl HyperMode {
+    /// Lower-case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HyperMode::General => "general",
+            HyperMode::Paper => "paper",
+        }
+    }
+}
+
+/// Configuration of a [`HyperNet`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HyperNetConfig {
+    /// Mode.
+    pub mode: HyperMode,
+    /// Requirement-embedding width (384 for MiniLM).
+    pub d_embed: usize,
+    /// Trunk width (general default 64; the paper uses 25 for tabular tasks).
+    pub d_hidden: usize,
+    /// Width of the generated hidden layers.
+    pub target_width: usize,
+    /// Number of generated hidden layers.
+    pub target_depth: usize,
+    /// Trunk dropout.
+    pub dropout: f64,
+    /// Paper mode: the tasks that get their own heads.
+    pub tasks: Vec<PaperTask>,
+}
+
+impl HyperNetConfig {
+    /// General-mode defaults for embeddings of width `d_embed`.
+    pub fn general(d_embed: usize) -> Self {
+        Self {
+            mode: HyperMode::General,
+            d_embed,
+            d_hidden: 64,
+            target_width: 64,
+            target_depth: 2,
+            dropout: 0.1,
+            tasks: Vec::new(),
+        }
+    }
+
+    /// Paper-mode defaults (trunk width 25) for the given training tasks.
+    pub fn paper(d_embed: usize, tasks: Vec<PaperTask>) -> Self {
+        Self {
+            mode: HyperMode::Paper,
+            d_hidden: 25,
+            tasks,
+            ..Self::general(d_embed)
+        }
+    }
+
+    /// The MLP shape generated for a task with `d_input` features and `n_classes` classes.
+    pub fn mlp_spec(&self, d_input: usize, n_classes: usize) -> MlpSpec {
+        MlpSpec::new(d_input, n_classes)
+            .with_hidden(vec![self.target_width; self.target_depth])
+            .with_activation(MlpActivation::LeakyRelu)
+    }
+
+    /// Initialises the hypernetwork.
+    pub fn init(&self, device: &burn::tensor::Device) -> HyperNet {
+        match self.mode {
+            HyperMode::General => HyperNet::General(
+                GeneralHyperNetConfig::new(self.d_embed)
+                    .with_d_hidden(self.d_hidden)
+                    .with_target_width(self.target_width)
+                    .with_target_depth(self.target_depth)
+                    .with_dropout(self.dropout)
+                    .init(device),
+            ),
+            HyperMode::Paper => HyperNet::Paper(
+                PaperHyperNetConfig::new(self.d_embed, self.tasks.clone())
+                    .with_d_hidden(self.d_hidden)
+                    .with_target_width(self.target_width)
+                    .with_target_depth(self.target_depth)
+                    .with_dropout(self.dropout)
+                    .init(device),
+            ),
+        }
+    }
+}
+
+/// A hypernetwork of either mode.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum HyperNet {
+    /// General mode.
+    General(GeneralHyperNet),
+    /// Paper mode.
+    Paper(PaperHyperNet),
+}
+
+impl HyperNet {
+    /// Generates the MLP tensors of task `name` from its context, in one forward pass.
+    ///
+    /// # Errors
+    /// Paper mode: [`Error::UnseenTask`](crate::Error::UnseenTask) for tasks without heads.
+    pub fn generate_tensors(&self, name: &str, ctx: &TaskContext) -> Result<MlpTensors> {
+        match self {
+            HyperNet::General(h) => Ok(h.forward(ctx)),
+            HyperNet::Paper(p) => p.forward(name, ctx.n_features(), ctx.n_classes(), ctx.requirement.clone()),
+        }
+    }
+}
+
+/// Packs generated layer tensors into [`GeneratedParams`] for `family`.
+///
+/// # Errors
+/// Shape mismatches (a bug if it ever happens).
+pub fn to_params(family: &MlpFamily, tensors: MlpTensors) -> Result<GeneratedParams> {
+    let mut flat: Vec<Tensor<1>> = Vec::with_capacity(tensors.len() * 2);
+    for (w, b) in tensors {
+        let n = w.dims()[0] * w.dims()[1];
+        flat.push(w.reshape([n]));
+        flat.push(b);
+    }
+    Ok(GeneratedParams::from_flat(family.spec().clone(), flat)?)
+}

@@ -1,0 +1,579 @@
+//! Meta-training of the hypernetwork over many tabular tasks (paper Algorithm 1, and the
+//! end-to-end alternative).
+//!
+//! Every step takes one task (tasks are shuffled each epoch), draws a requirement sentence at
+//! random from the task's pool (training never calls a language model), draws a random subset of
+//! the task's training rows as "the user's sample" for the statistics the general mode reads, and
+//! a minibatch for the loss. Then:
+//!
+//! - [`MetaRule::Delta`] (paper): `θ = H_φ(r)`; `θ'` = `θ` after `local_steps` Adam steps on the
+//!   task loss, with a separate inner optimiser state per task; `∇φ = (∂θ/∂φ)ᵀ (θ − θ')`.
+//! - [`MetaRule::EndToEnd`]: the task loss is backpropagated through the generated weights.
+//!
+//! In both cases the outer step is Adam with the gradient norm clipped (paper: 0.25).
+//! After each epoch the mean validation accuracy of generated models over the training tasks
+//! decides the best checkpoint. Checkpoints are written atomically; a run resumes from its last
+//! completed epoch; the same seed gives the same result.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+use modelgpt_targets::MlpFamily;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::write_atomic;
+use crate::error::{Error, Result};
+use crate::general::MlpTensors;
+use crate::hypernet::{HyperNet, HyperNetConfig, to_params};
+use crate::tasks::{PreparedTask, SplitData};
+
+/// Outer update rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetaRule {
+    /// Paper Algorithm 1: `∇φ = (∂θ/∂φ)ᵀ (θ − θ')` after inner Adam steps (first order).
+    Delta,
+    /// Backpropagate the task loss through the generated weights.
+    EndToEnd,
+}
+
+impl MetaRule {
+    /// Short name (`delta`, `end_to_end`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MetaRule::Delta => "delta",
+            MetaRule::EndToEnd => "end_to_end",
+        }
+    }
+}
+
+/// Meta-training settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetaTrainConfig {
+    /// Outer update rule.
+    pub rule: MetaRule,
+    /// Passes over the task list.
+    pub epochs: usize,
+    /// Minibatches per task per epoch.
+    pub steps_per_task: usize,
+    /// Rows per minibatch.
+    pub batch_size: usize,
+    /// Outer Adam learning rate.
+    pub lr: f64,
+    /// Gradient-norm clip of the outer step (paper: 0.25).
+    pub grad_clip: f32,
+    /// [`MetaRule::Delta`]: inner Adam steps per minibatch (paper: 2-10 for small data sets).
+    pub local_steps: usize,
+    /// [`MetaRule::Delta`]: inner Adam learning rate.
+    pub inner_lr: f64,
+    /// Smallest random "user sample" the statistics are computed from.
+    pub sample_min_rows: usize,
+    /// Largest random "user sample".
+    pub sample_max_rows: usize,
+    /// Stop after this many epochs without a better mean validation accuracy.
+    pub patience: usize,
+    /// Seed of every random choice (task order, sentences, samples, dropout, init).
+    pub seed: u64,
+}
+
+impl Default for MetaTrainConfig {
+    fn default() -> Self {
+        Self {
+            rule: MetaRule::EndToEnd,
+            epochs: 300,
+            steps_per_task: 4,
+            batch_size: 128,
+            lr: 2e-3,
+            grad_clip: 0.25,
+            local_steps: 3,
+            inner_lr: 1e-2,
+            sample_min_rows: 48,
+            sample_max_rows: 600,
+            patience: 40,
+            seed: 42,
+        }
+    }
+}
+
+/// Statistics of one meta-training epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean task loss over the epoch's steps.
+    pub mean_loss: f64,
+    /// Mean validation accuracy of generated models over the training tasks.
+    pub mean_valid_acc: f64,
+    /// Wall time since the start of training (including resumed runs), seconds.
+    pub elapsed_s: f64,
+}
+
+/// What a meta-training run produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetaTrainReport {
+    /// Per-epoch statistics.
+    pub history: Vec<EpochReport>,
+    /// Epoch of the best checkpoint.
+    pub best_epoch: usize,
+    /// Its mean validation accuracy.
+    pub best_valid_acc: f64,
+    /// Whether training ended early (patience).
+    pub stopped_early: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CheckpointState {
+    hypernet: HyperNetConfig,
+    train: MetaTrainConfig,
+    tasks: Vec<String>,
+    report: MetaTrainReport,
+    finished: bool,
+}
+
+/// File names inside a checkpoint folder.
+const BEST: &str = "hypernet.safetensors";
+const LAST: &str = "last.safetensors";
+const OPTIM: &str = "optimizer.bin";
+const STATE: &str = "state.json";
+
+/// Mean cross-entropy of `logits` `[batch, k]` against `targets`.
+pub fn cross_entropy(logits: Tensor<2>, targets: &[usize]) -> Tensor<1> {
+    let [b, k] = logits.dims();
+    let mut onehot = vec![0f32; b * k];
+    for (i, &t) in targets.iter().enumerate() {
+        onehot[i * k + t] = 1.0;
+    }
+    let onehot = Tensor::<2>::from_data(TensorData::new(onehot, [b, k]), &logits.device());
+    -(log_softmax(logits, 1) * onehot).sum() / (b as f64)
+}
+
+/// Fraction of rows whose arg-max logit is the target.
+pub fn accuracy(logits: Tensor<2>, targets: &[usize]) -> f64 {
+    if targets.is_empty() {
+        return 0.0;
+    }
+    let pred = logits.argmax(1).reshape([targets.len()]);
+    let pred: Vec<i64> = pred.into_data().convert::<i64>().try_into_vec().unwrap_or_default();
+    let hits = pred.iter().zip(targets).filter(|(p, t)| **p as usize == **t).count();
+    hits as f64 / targets.len() as f64
+}
+
+/// Generates a task's model and returns its accuracy on `split` (no autodiff).
+///
+/// # Errors
+/// Paper mode: unseen tasks.
+pub fn evaluate_generated(
+    hyper: &HyperNet,
+    config: &HyperNetConfig,
+    task: &PreparedTask,
+    split: &SplitData,
+    req: usize,
+    device: &Device,
+) -> Result<f64> {
+    let ctx = task.context(req, &task.sample, device);
+    let tensors = hyper.generate_tensors(&task.name, &ctx)?;
+    let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
+    let params = to_params(&family, tensors)?;
+    let logits = family.try_forward_with(&params, split.x_tensor(task.cols, device))?;
+    Ok(accuracy(logits, &split.y))
+}
+
+/// Runs meta-training. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct MetaTrainer {
+    hyper: HyperNetConfig,
+    config: MetaTrainConfig,
+    checkpoint_dir: Option<PathBuf>,
+    progress: bool,
+}
+
+struct InnerAdam {
+    m: Vec<Tensor<1>>,
+    v: Vec<Tensor<1>>,
+    t: i32,
+}
+
+impl MetaTrainer {
+    /// A trainer for a hypernetwork of `hyper` shape with `config` settings.
+    pub fn new(hyper: HyperNetConfig, config: MetaTrainConfig) -> Self {
+        Self {
+            hyper,
+            config,
+            checkpoint_dir: None,
+            progress: true,
+        }
+    }
+
+    /// Writes checkpoints to `dir` and resumes from it when it holds an unfinished run of the
+    /// same configuration.
+    pub fn with_checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
+        self
+    }
+
+    /// Shows (or hides) the progress bar.
+    pub fn with_progress(mut self, show: bool) -> Self {
+        self.progress = show;
+        self
+    }
+
+    fn validate(&self, tasks: &[PreparedTask]) -> Result<()> {
+        let c = &self.config;
+        if tasks.is_empty() {
+            return Err(Error::InvalidConfig {
+                field: "tasks",
+                reason: "meta-training needs at least one task".into(),
+            });
+        }
+        if c.batch_size == 0 || c.epochs == 0 || c.steps_per_task == 0 {
+            return Err(Error::InvalidConfig {
+                field: "batch_size/epochs/steps_per_task",
+                reason: "must be positive".into(),
+            });
+        }
+        if !(c.lr > 0.0) || !(c.grad_clip > 0.0) {
+            return Err(Error::InvalidConfig {
+                field: "lr/grad_clip",
+                reason: "must be positive".into(),
+            });
+        }
+        if self.hyper.d_embed == 0 {
+            return Err(Error::InvalidConfig {
+                field: "d_embed",
+                reason: "must be positive".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Loads a finished checkpoint, if `dir` holds one for this configuration and task list.
+    ///
+    /// # Errors
+    /// [`Error::CheckpointMismatch`] when `dir` holds a checkpoint of another configuration.
+    pub fn load_finished(&self, tasks: &[PreparedTask], device: &Device) -> Result<Option<(HyperNet, MetaTrainReport)>> {
+        let Some(dir) = &self.checkpoint_dir else { return Ok(None) };
+        let Some(state) = self.read_state(dir, tasks)? else { return Ok(None) };
+        if !state.finished {
+            return Ok(None);
+        }
+        let model = load_weights(self.hyper.init(device), &dir.join(BEST))?;
+        Ok(Some((model, state.report)))
+    }
+
+    fn read_state(&self, dir: &Path, tasks: &[PreparedTask]) -> Result<Option<CheckpointState>> {
+        let path = dir.join(STATE);
+        let Ok(bytes) = std::fs::read(&path) else { return Ok(None) };
+        let state: CheckpointState = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+        let reason = if state.hypernet != self.hyper {
+            Some("hypernetwork configuration differs")
+        } else if state.train != self.config {
+            Some("meta-training configuration differs")
+        } else if state.tasks != names {
+            Some("task list differs")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(Error::CheckpointMismatch {
+                path: dir.to_path_buf(),
+                reason: reason.into(),
+            });
+        }
+        Ok(Some(state))
+    }
+
+    /// Meta-trains on `tasks` (their train splits for steps, valid splits for model selection)
+    /// and returns the best hypernetwork (on `device`, without autodiff) and the report.
+    ///
+    /// # Errors
+    /// Invalid configuration, checkpoint mismatch, I/O.
+    pub fn train(&self, tasks: &[PreparedTask], device: &Device) -> Result<(HyperNet, MetaTrainReport)> {
+        self.validate(tasks)?;
+        let c = &self.config;
+        let ad = device.clone().autodiff();
+        ad.seed(c.seed);
+        let mut model = self.hyper.init(&ad).train();
+        let mut optim = AdamConfig::new()
+            .with_grad_clipping(Some(GradientClippingConfig::Norm(c.grad_clip)))
+            .init();
+        let mut report = MetaTrainReport {
+            history: Vec::new(),
+            best_epoch: 0,
+            best_valid_acc: f64::NEG_INFINITY,
+            stopped_early: false,
+        };
+        let mut best = model.valid();
+        let mut start_epoch = 1;
+        let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+
+        if let Some(dir) = &self.checkpoint_dir
+            && let Some(state) = self.read_state(dir, tasks)?
+        {
+            if state.finished {
+                let model = load_weights(self.hyper.init(device), &dir.join(BEST))?;
+                return Ok((model, state.report));
+            }
+            model = load_weights(model, &dir.join(LAST))?;
+            best = load_weights(self.hyper.init(device), &dir.join(BEST))?;
+            optim = optim.load(dir.join(OPTIM)).map_err(|e| Error::CheckpointMismatch {
+                path: dir.join(OPTIM),
+                reason: format!("optimizer state unreadable: {e:?}"),
+            })?;
+            start_epoch = state.report.history.len() + 1;
+            report = state.report;
+        }
+
+        let total_steps = (c.epochs * tasks.len() * c.steps_per_task) as u64;
+        let bar = if self.progress {
+            let b = indicatif::ProgressBar::new(total_steps);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "meta-train [{elapsed_precise}] {bar:30} {pos}/{len} steps, ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_position(((start_epoch - 1) * tasks.len() * c.steps_per_task) as u64);
+            b
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let t0 = Instant::now();
+        let elapsed_before = report.history.last().map(|h| h.elapsed_s).unwrap_or(0.0);
+        let mut inner: Vec<Option<InnerAdam>> = (0..tasks.len()).map(|_| None).collect();
+        let families: Vec<MlpFamily> = tasks
+            .iter()
+            .map(|t| MlpFamily::new(self.hyper.mlp_spec(t.cols, t.n_classes())))
+            .collect::<std::result::Result<_, _>>()?;
+
+        for epoch in start_epoch..=c.epochs {
+            // Per-epoch seeding makes a resumed run identical to an uninterrupted one.
+            let epoch_seed = c.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
+            let mut rng = StdRng::seed_from_u64(epoch_seed);
+            ad.seed(epoch_seed);
+            let mut order: Vec<usize> = (0..tasks.len()).collect();
+            order.shuffle(&mut rng);
+            let mut loss_sum = 0.0;
+            let mut n_steps = 0usize;
+            for &ti in &order {
+                let task = &tasks[ti];
+                let family = &families[ti];
+                for _ in 0..c.steps_per_task {
+                    let req = rand::RngExt::random_range(&mut rng, 0..task.requirements.len());
+                    let sample = task.random_sample(&mut rng, c.sample_min_rows, c.sample_max_rows)?;
+                    let ctx = task.context(req, &sample, &ad);
+                    let n = task.train.rows();
+                    let rows: Vec<usize> = (0..c.batch_size.min(n))
+                        .map(|_| rand::RngExt::random_range(&mut rng, 0..n))
+                        .collect();
+                    let (xb, yb) = batch(&task.train, task.cols, &rows, &ad);
+                    let tensors = model.generate_tensors(&task.name, &ctx)?;
+                    let (loss_value, grads) = match c.rule {
+                        MetaRule::EndToEnd => {
+                            let params = to_params(family, tensors)?;
+                            let loss = cross_entropy(family.try_forward_with(&params, xb)?, &yb);
+                            let v = loss.clone().into_scalar::<f32>() as f64;
+                            (v, loss.backward())
+                        }
+                        MetaRule::Delta => {
+                            let (v, delta) = self.inner_steps(family, &tensors, xb, &yb, &mut inner[ti])?;
+                            let mut surrogate: Option<Tensor<1>> = None;
+                            for ((w, b), (dw, db)) in tensors.into_iter().zip(delta) {
+                                let term = (w * dw).sum() + (b * db).sum();
+                                surrogate = Some(match surrogate {
+                                    Some(s) => s + term,
+                                    None => term,
+                                });
+                            }
+                            // `tensors` is never empty: an MLP has at least one layer.
+                            let surrogate = surrogate.ok_or_else(|| Error::InvalidInput {
+                                what: "generated tensors".into(),
+                                reason: "empty".into(),
+                            })?;
+                            (v, surrogate.backward())
+                        }
+                    };
+                    let grads = GradientsParams::from_grads(grads, &model);
+                    model = optim.step(c.lr, model, grads);
+                    loss_sum += loss_value;
+                    n_steps += 1;
+                    bar.inc(1);
+                }
+            }
+            let valid = model.valid();
+            let mut acc_sum = 0.0;
+            for task in tasks {
+                acc_sum += evaluate_generated(&valid, &self.hyper, task, &task.valid, 0, device)?;
+            }
+            let mean_acc = acc_sum / tasks.len() as f64;
+            report.history.push(EpochReport {
+                epoch,
+                mean_loss: loss_sum / n_steps.max(1) as f64,
+                mean_valid_acc: mean_acc,
+                elapsed_s: elapsed_before + t0.elapsed().as_secs_f64(),
+            });
+            bar.set_message(format!("epoch {epoch}: valid acc {mean_acc:.3}"));
+            if mean_acc > report.best_valid_acc {
+                report.best_valid_acc = mean_acc;
+                report.best_epoch = epoch;
+                best = valid;
+            }
+            let stop = epoch - report.best_epoch >= c.patience;
+            report.stopped_early = stop && epoch < c.epochs;
+            let finished = stop || epoch == c.epochs;
+            if let Some(dir) = &self.checkpoint_dir {
+                save_weights(&best, &dir.join(BEST))?;
+                if !finished {
+                    save_weights(&model, &dir.join(LAST))?;
+                    let tmp = dir.join(format!(".{OPTIM}.tmp"));
+                    optim.save(&tmp).map_err(|e| Error::InvalidInput {
+                        what: "optimizer state".into(),
+                        reason: format!("{e:?}"),
+                    })?;
+                    std::fs::rename(&tmp, dir.join(OPTIM)).map_err(|source| Error::Io {
+                        path: dir.join(OPTIM),
+                        source,
+                    })?;
+                }
+                let state = CheckpointState {
+                    hypernet: self.hyper.clone(),
+                    train: c.clone(),
+                    tasks: names.clone(),
+                    report: report.clone(),
+                    finished,
+                };
+                let bytes = serde_json::to_vec_pretty(&state).map_err(|source| Error::Json {
+                    path: dir.join(STATE),
+                    source,
+                })?;
+                write_atomic(&dir.join(STATE), &bytes)?;
+            }
+            if finished {
+                break;
+            }
+        }
+        bar.finish_and_clear();
+        Ok((best.to_device(device), report))
+    }
+
+    /// Inner Adam steps of the Delta rule; returns the first step's loss and `θ − θ'` per tensor.
+    fn inner_steps(
+        &self,
+        family: &MlpFamily,
+        tensors: &MlpTensors,
+        xb: Tensor<2>,
+        yb: &[usize],
+        state: &mut Option<InnerAdam>,
+    ) -> Result<(f64, Vec<(Tensor<2>, Tensor<1>)>)> {
+        let c = &self.config;
+        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+        let theta: Vec<Tensor<1>> = tensors
+            .iter()
+            .flat_map(|(w, b)| {
+                let n = w.dims()[0] * w.dims()[1];
+                [w.clone().detach().reshape([n]), b.clone().detach()]
+            })
+            .collect();
+        let fresh = || InnerAdam {
+            m: theta.iter().map(|t| t.zeros_like()).collect(),
+            v: theta.iter().map(|t| t.zeros_like()).collect(),
+            t: 0,
+        };
+        let st = state.get_or_insert_with(fresh);
+        if st.m.len() != theta.len() || st.m.iter().zip(&theta).any(|(m, t)| m.dims() != t.dims()) {
+            *st = fresh();
+        }
+        let mut current = theta.clone();
+        let mut first_loss = 0.0;
+        for step in 0..c.local_steps.max(1) {
+            let leaves: Vec<Tensor<1>> = current.iter().map(|t| t.clone().detach().require_grad()).collect();
+            let params = modelgpt_core::GeneratedParams::from_flat(family_spec(family), leaves.clone())?;
+            let loss = cross_entropy(family.try_forward_with(&params, xb.clone())?, yb);
+            if step == 0 {
+                first_loss = loss.clone().into_scalar::<f32>() as f64;
+            }
+            let grads = loss.backward();
+            st.t += 1;
+            let bc1 = 1.0 - b1.powi(st.t);
+            let bc2 = 1.0 - b2.powi(st.t);
+            for (i, leaf) in leaves.iter().enumerate() {
+                let Some(g) = leaf.grad(&grads) else { continue };
+                let g = g.detach();
+                st.m[i] = st.m[i].clone() * b1 + g.clone() * (1.0 - b1);
+                st.v[i] = st.v[i].clone() * b2 + g.powf_scalar(2.0) * (1.0 - b2);
+                let update = (st.m[i].clone() / bc1) / ((st.v[i].clone() / bc2).sqrt() + eps);
+                current[i] = current[i].clone() - update * c.inner_lr;
+            }
+        }
+        let mut delta = Vec::with_capacity(tensors.len());
+        for (li, (w, _)) in tensors.iter().enumerate() {
+            let [a, b] = w.dims();
+            let dw = (theta[2 * li].clone() - current[2 * li].clone()).reshape([a, b]);
+            let db = theta[2 * li + 1].clone() - current[2 * li + 1].clone();
+            delta.push((dw, db));
+        }
+        Ok((first_loss, delta))
+    }
+}
+
+fn family_spec(family: &MlpFamily) -> modelgpt_core::ParamSpec {
+    use modelgpt_core::TargetFamily;
+    family.spec().clone()
+}
+
+/// A minibatch of `rows` as tensors on `device`.
+fn batch(split: &SplitData, cols: usize, rows: &[usize], device: &Device) -> (Tensor<2>, Vec<usize>) {
+    let mut x = Vec::with_capacity(rows.len() * cols);
+    let mut y = Vec::with_capacity(rows.len());
+    for &r in rows {
+        x.extend_from_slice(&split.x[r * cols..(r + 1) * cols]);
+        y.push(split.y[r]);
+    }
+    (Tensor::from_data(TensorData::new(x, [rows.len(), cols]), device), y)
+}
+
+/// Saves a module's weights to `path` atomically (safetensors).
+///
+/// # Errors
+/// Store or I/O failures, naming the file.
+pub fn save_weights<M: Module>(module: &M, path: &Path) -> Result<()> {
+    let mut store = SafetensorsStore::from_bytes(None);
+    module.save_into(&mut store).map_err(|source| Error::Store {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bytes = store.get_bytes().map_err(|source| Error::Store {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write_atomic(path, &bytes)
+}
+
+/// Loads weights saved by [`save_weights`] into `module`.
+///
+/// # Errors
+/// [`Error::Store`] naming the file when it is missing, corrupt, or of another shape.
+pub fn load_weights<M: Module>(mut module: M, path: &Path) -> Result<M> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    module.load_from(&mut store).map_err(|source| Error::Store {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(module)
+}

@@ -1,0 +1,202 @@
+//! Tabular tasks prepared for meta-training and evaluation: preprocessed splits, embeddings of
+//! the requirement pool, feature names and label names, and the sample statistics.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use modelgpt_core::RequirementEncoder;
+use modelgpt_core::data::{Split, TabularDataset, TabularPreprocessor};
+use rand::RngExt;
+use rand::rngs::StdRng;
+
+use crate::embed_cache::EmbeddingCache;
+use crate::error::{Error, Result};
+use crate::general::TaskContext;
+use crate::sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
+
+/// Rows and labels of one split, features preprocessed (row-major `[rows, cols]`).
+#[derive(Debug, Clone, Default)]
+pub struct SplitData {
+    /// Features, row-major.
+    pub x: Vec<f32>,
+    /// Labels.
+    pub y: Vec<usize>,
+}
+
+impl SplitData {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Features as a tensor `[rows, cols]`.
+    pub fn x_tensor(&self, cols: usize, device: &Device) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(self.x.clone(), [self.y.len(), cols]), device)
+    }
+}
+
+/// A tabular task ready for the hypernetwork.
+#[derive(Debug, Clone)]
+pub struct PreparedTask {
+    /// Task name.
+    pub name: String,
+    /// Number of preprocessed features.
+    pub cols: usize,
+    /// Class names.
+    pub label_names: Vec<String>,
+    /// Preprocessed feature names (e.g. `color=red`).
+    pub feature_names: Vec<String>,
+    /// Requirement sentences of the task's pool.
+    pub requirements: Vec<String>,
+    /// Training split.
+    pub train: SplitData,
+    /// Validation split.
+    pub valid: SplitData,
+    /// Test split.
+    pub test: SplitData,
+    /// The fitted preprocessing (fitted on the training split only).
+    pub preprocessor: TabularPreprocessor,
+    /// Statistics of the whole training split.
+    pub sample: TaskSample,
+    embed_dim: usize,
+    req_emb: Vec<f32>,
+    feat_emb: Vec<f32>,
+    label_emb: Vec<f32>,
+}
+
+/// Text used to embed a preprocessed feature name (`color=red` reads as `color: red`).
+pub fn feature_text(name: &str) -> String {
+    name.replace('=', ": ").replace('_', " ")
+}
+
+impl PreparedTask {
+    /// Preprocesses `dataset` with `split` (fit on train only), caps the training rows at
+    /// `max_train_rows` (seeded, stratification-free subsample), and embeds its texts.
+    ///
+    /// # Errors
+    /// Preprocessing, encoder or sample errors.
+    #[allow(clippy::too_many_arguments)]
+    pub fn prepare(
+        name: &str,
+        dataset: &TabularDataset,
+        split: &Split,
+        requirements: Vec<String>,
+        encoder: &dyn RequirementEncoder,
+        cache: &mut EmbeddingCache,
+        max_train_rows: usize,
+        device: &Device,
+    ) -> Result<Self> {
+        let mut train_rows = split.train.clone();
+        if train_rows.len() > max_train_rows {
+            // Deterministic thinning: keep every k-th row of the (already shuffled) split.
+            let step = train_rows.len() as f64 / max_train_rows as f64;
+            train_rows = (0..max_train_rows).map(|i| train_rows[(i as f64 * step) as usize]).collect();
+        }
+        let pre = TabularPreprocessor::fit(dataset, &train_rows)?;
+        let take = |rows: &[usize]| -> Result<SplitData> {
+            let m = pre.transform(dataset, rows)?;
+            Ok(SplitData {
+                x: m.data,
+                y: rows.iter().map(|&r| dataset.targets[r]).collect(),
+            })
+        };
+        let train = take(&train_rows)?;
+        let valid = take(&split.valid)?;
+        let test = take(&split.test)?;
+        let cols = pre.n_outputs();
+        let n_classes = dataset.label_names.len();
+        let all: Vec<usize> = (0..train.rows()).collect();
+        let sample = TaskSample::from_rows(&train.x, cols, &train.y, &all, n_classes)?;
+        let feature_names = pre.output_names();
+        if requirements.is_empty() {
+            return Err(Error::InvalidInput {
+                what: format!("task {name}"),
+                reason: "empty requirement pool".into(),
+            });
+        }
+        let req_emb = cache.embed(encoder, &requirements, device)?;
+        let feat_texts: Vec<String> = feature_names.iter().map(|n| feature_text(n)).collect();
+        let feat_emb = cache.embed(encoder, &feat_texts, device)?;
+        let label_emb = cache.embed(encoder, &dataset.label_names, device)?;
+        Ok(Self {
+            name: name.to_string(),
+            cols,
+            label_names: dataset.label_names.clone(),
+            feature_names,
+            requirements,
+            train,
+            valid,
+            test,
+            preprocessor: pre,
+            sample,
+            embed_dim: encoder.embed_dim(),
+            req_emb,
+            feat_emb,
+            label_emb,
+        })
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.label_names.len()
+    }
+
+    /// Embedding of requirement `i` of the pool, `[1, embed_dim]`.
+    pub fn requirement_embedding(&self, i: usize, device: &Device) -> Tensor<2> {
+        let e = self.embed_dim;
+        let i = i % self.requirements.len();
+        Tensor::from_data(TensorData::new(self.req_emb[i * e..(i + 1) * e].to_vec(), [1, e]), device)
+    }
+
+    /// Builds the hypernetwork input from requirement `req` and sample statistics `sample`.
+    pub fn context(&self, req: usize, sample: &TaskSample, device: &Device) -> TaskContext {
+        build_context(
+            self.requirement_embedding(req, device),
+            &self.feat_emb,
+            &self.label_emb,
+            self.embed_dim,
+            sample,
+            device,
+        )
+    }
+
+    /// Statistics of a random subset of the training rows (between `min_rows` and `max_rows`).
+    ///
+    /// Meta-training varies the sample so that the generator copes with the small samples users
+    /// bring.
+    ///
+    /// # Errors
+    /// Sample errors (never for a prepared task).
+    pub fn random_sample(&self, rng: &mut StdRng, min_rows: usize, max_rows: usize) -> Result<TaskSample> {
+        let n = self.train.rows();
+        let hi = max_rows.min(n).max(1);
+        let lo = min_rows.min(hi).max(1);
+        let m = rng.random_range(lo..=hi);
+        let rows: Vec<usize> = if m >= n {
+            (0..n).collect()
+        } else {
+            (0..m).map(|_| rng.random_range(0..n)).collect()
+        };
+        TaskSample::from_rows(&self.train.x, self.cols, &self.train.y, &rows, self.n_classes())
+    }
+}
+
+/// Assembles a [`TaskContext`] from host-side embeddings and statistics.
+pub fn build_context(
+    requirement: Tensor<2>,
+    feat_emb: &[f32],
+    label_emb: &[f32],
+    embed_dim: usize,
+    sample: &TaskSample,
+    device: &Device,
+) -> TaskContext {
+    let d = sample.n_features;
+    let k = sample.n_classes;
+    let t = |v: &[f32], shape: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), shape), device);
+    TaskContext {
+        requirement,
+        feature_names: t(feat_emb, [d, embed_dim]),
+        label_names: t(label_emb, [k, embed_dim]),
+        feature_stats: t(&sample.feature_stats, [d, N_FEATURE_STATS]),
+        class_stats: t(&sample.class_stats, [k, N_CLASS_STATS]),
+        class_means: t(&sample.class_means, [k, d]),
+    }
+}
