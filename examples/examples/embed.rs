@@ -35,7 +35,9 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = args.model_dir.unwrap_or_else(|| assets_dir().join("minilm"));
+    let dir = args
+        .model_dir
+        .unwrap_or_else(|| assets_dir().join("minilm"));
     let device = Device::default();
 
     let start = Instant::now();
@@ -48,7 +50,11 @@ fn main() -> anyhow::Result<()> {
     let embeddings = encoder.embed_vecs(&texts)?;
     let encoded = start.elapsed();
     if embeddings.len() != texts.len() {
-        bail!("expected {} embeddings, got {}", texts.len(), embeddings.len());
+        bail!(
+            "expected {} embeddings, got {}",
+            texts.len(),
+            embeddings.len()
+        );
     }
 
     if args.json {
@@ -70,7 +76,11 @@ fn main() -> anyhow::Result<()> {
         let head: Vec<String> = e.iter().take(4).map(|x| format!("{x:+.4}")).collect();
         let shown: String = text.chars().take(60).collect();
         let ellipsis = if text.chars().count() > 60 { "…" } else { "" };
-        println!("  {} tokens, |e| = {norm:.4}, e[..4] = [{}]  {shown:?}{ellipsis}", ids.len(), head.join(", "));
+        println!(
+            "  {} tokens, |e| = {norm:.4}, e[..4] = [{}]  {shown:?}{ellipsis}",
+            ids.len(),
+            head.join(", ")
+        );
     }
     if embeddings.len() > 1 {
         println!("pairwise cosine:");

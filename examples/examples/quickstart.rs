@@ -12,7 +12,8 @@ use anyhow::Result;
 use clap::Parser;
 use modelgpt_core::RequirementEncoder;
 use modelgpt_examples::tabular::{
-    ExperimentConfig, Variant, all_baselines, evaluate, meta_train, prepare_tasks, summarise, write_reports,
+    ExperimentConfig, Variant, all_baselines, evaluate, finetune_curves, meta_train, plot_curves, prepare_tasks, summarise,
+    write_reports,
 };
 use modelgpt_examples::{cache_dir, device, load_encoder};
 use modelgpt_hypernet::{HyperMode, MetaRule};
@@ -114,7 +115,21 @@ fn main() -> Result<()> {
             r.finetune_ms / r.generation_ms.max(1e-9)
         );
     }
-    let (json, md) = write_reports(&args.reports, &default_rows, &summaries, &cfg, &device)?;
+    // ModelGPT-F: finetuning curves on a few held-out tasks, from the default variant.
+    let (hyper, config, _, _) = meta_train(variants[0], &tasks, encoder.embed_dim(), &cache, &cfg, &device)?;
+    let mut curves = Vec::new();
+    for name in ["iris", "wine", "vowel", "letter"] {
+        if let Some(task) = tasks.heldout.iter().find(|t| t.name == name) {
+            curves.push(finetune_curves(&hyper, &config, task, 30, &cfg, &device)?);
+        }
+    }
+    std::fs::create_dir_all(&args.reports)?;
+    let png = args.reports.join("finetune_curves.png");
+    match plot_curves(&curves, &png) {
+        Ok(()) => println!("figure written: {}", png.display()),
+        Err(e) => eprintln!("warning: could not draw {}: {e:#}", png.display()),
+    }
+    let (json, md) = write_reports(&args.reports, &default_rows, &summaries, &curves, &cfg, &device)?;
     println!("\nreports written: {} and {}", json.display(), md.display());
     Ok(())
 }

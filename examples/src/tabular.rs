@@ -42,7 +42,8 @@ pub const HELDOUT: &[&str] = &[
 pub struct ExperimentConfig {
     /// Seed of splits, training and generation.
     pub seed: u64,
-    /// Cap on training rows per task (seeded thinning), to keep the run short on 2 cores.
+    /// Cap on the training rows the hypernetwork reads per task (meta-training and the sample
+    /// statistics); baselines train on the whole training split.
     pub max_train_rows: usize,
     /// Baseline training (per-task MLP and logistic regression).
     pub baseline: TrainConfig,
@@ -192,7 +193,7 @@ pub struct Baselines {
 /// Training errors.
 pub fn baselines(task: &PreparedTask, hyper: &HyperNetConfig, cfg: &ExperimentConfig, device: &Device) -> Result<Baselines> {
     let k = task.n_classes();
-    let tr = LabeledRows::new(&task.train.x, task.cols, &task.train.y)?;
+    let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
     let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
     let spec: MlpSpec = hyper.mlp_spec(task.cols, k);
     let mlp = train_classifier(&spec, None, tr, va, &cfg.baseline, device, None)?;
@@ -200,13 +201,13 @@ pub fn baselines(task: &PreparedTask, hyper: &HyperNetConfig, cfg: &ExperimentCo
         let x = task.test.x_tensor(task.cols, device);
         accuracy(m.forward(x), &task.test.y)
     };
-    let tr = LabeledRows::new(&task.train.x, task.cols, &task.train.y)?;
+    let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
     let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
     let lr = logistic_regression(k, tr, va, &cfg.baseline, device, None)?;
     Ok(Baselines {
         finetuned_acc: test_acc(&mlp.model),
         logreg_acc: test_acc(&lr.model),
-        majority_acc: majority_accuracy(&task.train.y, &task.test.y) as f64,
+        majority_acc: majority_accuracy(&task.train_full.y, &task.test.y) as f64,
         history: mlp.history,
         best_valid_acc: mlp.best_valid_acc as f64,
     })
@@ -415,6 +416,7 @@ pub fn write_reports(
     dir: &Path,
     default_rows: &[TaskResult],
     summaries: &[Summary],
+    curves: &[FinetuneCurves],
     cfg: &ExperimentConfig,
     device: &Device,
 ) -> Result<(PathBuf, PathBuf)> {
@@ -492,7 +494,168 @@ pub fn write_reports(
     md.push_str("\n`*`: held-out task whose feature count or class count no training task has.\n\
                  Time to equal accuracy: wall time of the per-task MLP's training until its validation accuracy first reached the generated model's \
                  (epoch 0, the random init, counts); when it never did, its whole training time.\n");
+    if !curves.is_empty() {
+        md.push_str("\n## ModelGPT-F: finetuning from generated weights vs from random init (held-out tasks)\n\n![curves](finetune_curves.png)\n\n\
+                     | task | generated (0 epochs) | ModelGPT-F (1 epoch) | random init, 1 epoch | valid acc after 1 / 5 / 20 epochs from generated | from random |\n|---|---|---|---|---|---|\n");
+        for c in curves {
+            let at = |v: &[f64], i: usize| v.get(i).or(v.last()).copied().unwrap_or(f64::NAN);
+            let gen_test = default_rows.iter().find(|r| r.task == c.task).map(|r| r.generated_acc).unwrap_or(f64::NAN);
+            md.push_str(&format!(
+                "| {} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} |\n",
+                c.task,
+                gen_test,
+                c.modelgpt_f_test_acc,
+                c.random_1epoch_test_acc,
+                at(&c.from_generated, 1),
+                at(&c.from_generated, 5),
+                at(&c.from_generated, 20),
+                at(&c.from_random, 1),
+                at(&c.from_random, 5),
+                at(&c.from_random, 20)
+            ));
+        }
+        md.push_str("\nTest accuracies in the first three columns; validation accuracies in the last two. Same optimiser, learning rate, batch size and seed for both starts.\n");
+    }
     let mdp = dir.join("tabular.md");
     modelgpt_hypernet::write_atomic(&mdp, md.as_bytes())?;
     Ok((json, mdp))
+}
+
+/// The default hypernetwork (general mode, end-to-end rule): loaded from the quickstart's cached
+/// checkpoint, or meta-trained now (a few minutes on 2 cores) when there is none.
+///
+/// # Errors
+/// Missing assets, training or checkpoint errors.
+pub fn default_hypernet(
+    encoder: &dyn RequirementEncoder,
+    cache_dir: &Path,
+    device: &Device,
+) -> Result<(HyperNet, HyperNetConfig)> {
+    let cfg = ExperimentConfig::default();
+    let tasks = prepare_tasks(encoder, cache_dir, &cfg, device)?;
+    let variant = Variant {
+        mode: HyperMode::General,
+        rule: MetaRule::EndToEnd,
+    };
+    let (hyper, config, _, _) = meta_train(variant, &tasks, encoder.embed_dim(), cache_dir, &cfg, device)?;
+    Ok((hyper, config))
+}
+
+/// Validation-accuracy curves of finetuning one task from the generated weights (ModelGPT-F) and
+/// from a random initialisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FinetuneCurves {
+    /// Task name.
+    pub task: String,
+    /// Validation accuracy per epoch (epoch 0 = before any step), from the generated weights.
+    pub from_generated: Vec<f64>,
+    /// Same, from random initialisation.
+    pub from_random: Vec<f64>,
+    /// Test accuracy after one epoch from the generated weights (ModelGPT-F, paper §3).
+    pub modelgpt_f_test_acc: f64,
+    /// Test accuracy after one epoch from random initialisation.
+    pub random_1epoch_test_acc: f64,
+}
+
+/// Finetunes `task` for `epochs` epochs from the generated weights and from random init.
+///
+/// # Errors
+/// Generation or training errors.
+pub fn finetune_curves(
+    hyper: &HyperNet,
+    config: &HyperNetConfig,
+    task: &PreparedTask,
+    epochs: usize,
+    cfg: &ExperimentConfig,
+    device: &Device,
+) -> Result<FinetuneCurves> {
+    let spec = config.mlp_spec(task.cols, task.n_classes());
+    let family = MlpFamily::new(spec.clone())?;
+    let ctx = task.context(0, &task.sample, device);
+    let generated = family.materialize(to_params(&family, hyper.generate_tensors(&task.name, &ctx)?)?, device)?;
+    let run = |init: Option<modelgpt_targets::Mlp>, epochs: usize| -> Result<modelgpt_targets::train::TrainOutcome> {
+        let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
+        let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
+        let tc = cfg.baseline.clone().with_max_epochs(epochs).with_patience(0);
+        Ok(train_classifier(&spec, init, tr, va, &tc, device, None)?)
+    };
+    let curve = |o: &modelgpt_targets::train::TrainOutcome| o.history.iter().map(|h| h.valid_acc as f64).collect::<Vec<_>>();
+    let from_gen = run(Some(generated.clone()), epochs)?;
+    let rnd = run(None, epochs)?;
+    // ModelGPT-F: one epoch from the generated weights, evaluated with the final (not the best)
+    // model, as the paper does; likewise for random init.
+    let last_after_one = |init: Option<modelgpt_targets::Mlp>| -> Result<f64> {
+        let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
+        let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
+        let tc = cfg.baseline.clone().with_max_epochs(1).with_patience(0);
+        let o = train_classifier(&spec, init, tr, va, &tc, device, None)?;
+        Ok(accuracy(o.model.forward(task.test.x_tensor(task.cols, device)), &task.test.y))
+    };
+    Ok(FinetuneCurves {
+        task: task.name.clone(),
+        from_generated: curve(&from_gen),
+        from_random: curve(&rnd),
+        modelgpt_f_test_acc: last_after_one(Some(generated))?,
+        random_1epoch_test_acc: last_after_one(None)?,
+    })
+}
+
+/// Draws the curves as a PNG grid (one panel per task), with the DejaVu font from the assets.
+///
+/// # Errors
+/// Missing font asset, drawing or I/O errors.
+pub fn plot_curves(curves: &[FinetuneCurves], path: &Path) -> Result<()> {
+    use plotters::prelude::*;
+    let font = std::fs::read(modelgpt_core::data::asset("fonts/DejaVuSans.ttf")?)?;
+    // plotters keeps registered fonts for the whole process.
+    let font: &'static [u8] = Box::leak(font.into_boxed_slice());
+    plotters::style::register_font("sans-serif", FontStyle::Normal, font)
+        .map_err(|_| anyhow::anyhow!("could not register the DejaVu font"))?;
+    let cols = 2usize;
+    let rows = curves.len().div_ceil(cols).max(1);
+    let root = BitMapBackend::new(path, (1000, 380 * rows as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let panels = root.split_evenly((rows, cols));
+    for (c, area) in curves.iter().zip(panels.iter()) {
+        let n = c.from_generated.len().max(c.from_random.len()).max(2);
+        let lo = c
+            .from_generated
+            .iter()
+            .chain(&c.from_random)
+            .copied()
+            .fold(1.0f64, f64::min)
+            .max(0.0);
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{}: validation accuracy while finetuning", c.task), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(32)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..(n - 1) as f64, (lo - 0.02).max(0.0)..1.0f64)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("accuracy")
+            .draw()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        for (series, color, label) in [
+            (&c.from_generated, RED, "from generated weights"),
+            (&c.from_random, BLUE, "from random init"),
+        ] {
+            chart
+                .draw_series(LineSeries::new(series.iter().enumerate().map(|(i, v)| (i as f64, *v)), color.stroke_width(2)))
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(())
 }

@@ -4,24 +4,26 @@
 //! r (requirement embedding) ─► trunk (3 × SN-Linear, LeakyReLU, Dropout) ─► z
 //! feature j: [proj(name_j), stats_j, z] ─► MLP ─► f_j ∈ R^H, gain g_j
 //! class c:   [proj(label_c), stats_c, z] ─► MLP ─► v_c = code_c + δ_c ∈ R^(H/2)
-//! M[j, :]  = g_j · Σ_c μ[c, j] · v_c                      (class-mean directions)
+//! M[j, :]  = g_j · Σ_c w[c, j] · v_c                      (discriminant directions)
 //! W₁[j, :] = ([M[j], −M[j]] + f_j) / √d                   input layer, one row per feature
 //! b₁       = head(z)
 //! Wₗ = I + head_l(z) / √H, bₗ = head_l(z)                 hidden layers (shapes fixed)
 //! u_c = v_c + P v_c;  W_out[:, c] = [u_c, −u_c] / √(H/2)  class head, one column per class
-//! b_out[c] = head([v_c, stats_c])
+//! b_out[c] = head([v_c, stats_c]) + κ · o_c
 //! ```
 //!
-//! `μ[c, j]` is the class-conditional mean of standardised feature `j` in the user's sample. The
+//! `w_c = Σ⁻¹ μ_c` and `o_c = −½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` are the linear-discriminant direction
+//! and offset of class `c` in the user's sample (`μ_c` its mean of the standardised features, `Σ`
+//! the pooled within-class covariance with shrinkage, see [`TaskSample`](crate::TaskSample)). The
 //! mirrored halves `[M, −M]` and `[u, −u]` let a path through the (Leaky)ReLU layers carry the
-//! signed projections `x · μ_c` unchanged (`relu(a) − relu(−a) = a`), so an untrained generator
-//! already produces a nearest-class-mean-like classifier, and meta-training learns the
-//! corrections, scales and biases on top. `code_c` are fixed orthonormal DCT rows, which keep
+//! signed scores `x · w_c` unchanged (`relu(a) − relu(−a) = a`), and every correction head starts
+//! at zero, so an untrained generator emits exactly the sample's LDA classifier (up to the logit
+//! scale κ); meta-training learns the non-linear corrections, gains and biases on top. `code_c` are fixed orthonormal DCT rows, which keep
 //! classes apart even when their label names embed alike.
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -61,22 +63,26 @@ impl GeneralHyperNetConfig {
             SpectralLinearConfig::new(d, d).init(device),
             SpectralLinearConfig::new(d, d).init(device),
         ];
-        let hidden_heads = (1..self.target_depth)
-            .map(|_| LinearConfig::new(d, h * h + h).init(device))
-            .collect();
+        // Every correction head starts at zero, so an untrained generator emits exactly the
+        // linear-discriminant classifier of the sample (see the module docs).
+        let zero = |i: usize, o: usize| LinearConfig::new(i, o).with_initializer(Initializer::Zeros).init(device);
+        let hidden_heads = (1..self.target_depth).map(|_| zero(d, h * h + h)).collect();
         GeneralHyperNet {
             trunk,
             dropout: DropoutConfig::new(self.dropout).init(),
             feat_name: LinearConfig::new(self.d_embed, D_NAME).init(device),
             feat_1: LinearConfig::new(D_NAME + N_FEATURE_STATS + d, d).init(device),
-            feat_2: LinearConfig::new(d, h + 1).init(device),
+            feat_2: zero(d, h + 1),
             class_name: LinearConfig::new(self.d_embed, D_NAME).init(device),
             class_1: LinearConfig::new(D_NAME + N_CLASS_STATS + d, d).init(device),
-            class_2: LinearConfig::new(d, h / 2).init(device),
-            b1_head: LinearConfig::new(d, h).init(device),
+            class_2: zero(d, h / 2),
+            b1_head: zero(d, h),
             hidden_heads,
-            out_proj: LinearConfig::new(h / 2, h / 2).with_bias(false).init(device),
-            out_bias: LinearConfig::new(h / 2 + N_CLASS_STATS, 1).init(device),
+            out_proj: LinearConfig::new(h / 2, h / 2)
+                .with_bias(false)
+                .with_initializer(Initializer::Zeros)
+                .init(device),
+            out_bias: zero(h / 2 + N_CLASS_STATS, 1),
             target_width: h,
             target_depth: self.target_depth,
         }
@@ -98,6 +104,10 @@ pub struct TaskContext {
     pub class_stats: Tensor<2>,
     /// Class-conditional means `[n_classes, n_features]`.
     pub class_means: Tensor<2>,
+    /// Linear-discriminant directions `Σ⁻¹ μ_c` `[n_classes, n_features]`.
+    pub class_dirs: Tensor<2>,
+    /// Linear-discriminant offsets `[n_classes, 1]`.
+    pub class_offsets: Tensor<2>,
 }
 
 impl TaskContext {
@@ -199,7 +209,7 @@ impl GeneralHyperNet {
         let v = class_codes(k, hc, &device) + delta; // [k, H/2]
 
         let scale = 1.0 / (d as f64).sqrt();
-        let m = ctx.class_means.clone().transpose().matmul(v.clone()) * f_gain; // [d, H/2]
+        let m = ctx.class_dirs.clone().transpose().matmul(v.clone()) * f_gain; // [d, H/2]
         let w1 = (Tensor::cat(vec![m.clone(), -m], 1) + f_tok) * scale; // [d, H]
         let b1 = self.b1_head.forward(z.clone()).reshape([h]);
         let mut out = vec![(w1, b1)];
@@ -214,9 +224,10 @@ impl GeneralHyperNet {
 
         let u = v.clone() + self.out_proj.forward(v.clone()); // [k, H/2]
         let w_out = Tensor::cat(vec![u.clone(), -u], 1).transpose() * (1.0 / (hc as f64).sqrt()); // [H, k]
-        let b_out = self
-            .out_bias
-            .forward(Tensor::cat(vec![v, ctx.class_stats.clone()], 1))
+        // The discriminant offsets, in the scale of the logits of the path above:
+        // (1 + slope) · √(H/2) / √d.
+        let kappa = (1.0 + SLOPE) * (hc as f64).sqrt() * scale;
+        let b_out = (self.out_bias.forward(Tensor::cat(vec![v, ctx.class_stats.clone()], 1)) + ctx.class_offsets.clone() * kappa)
             .reshape([k]);
         out.push((w_out, b_out));
         out

@@ -58,6 +58,7 @@ pub mod paper;
 mod sample;
 mod spectral;
 mod tasks;
+pub mod text;
 
 pub use atomic::write_atomic;
 pub use embed_cache::EmbeddingCache;
@@ -69,7 +70,8 @@ pub use meta::{EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrai
 pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
 pub use spectral::{SpectralLinear, SpectralLinearConfig};
-pub use tasks::{PreparedTask, SplitData, build_context, feature_text};
+pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};
+pub use text::{TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport, TextMetaTask, TextTaskInput, meta_train_text};
 
 /// The types most programs need.
 pub mod prelude {

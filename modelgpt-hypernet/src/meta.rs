@@ -25,7 +25,7 @@ use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_targets::MlpFamily;
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,8 @@ use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
 use crate::general::MlpTensors;
 use crate::hypernet::{HyperNet, HyperNetConfig, to_params};
-use crate::tasks::{PreparedTask, SplitData};
+use crate::hypernet::HyperMode;
+use crate::tasks::{PreparedTask, SplitData, TaskView};
 
 /// Outer update rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,6 +80,9 @@ pub struct MetaTrainConfig {
     pub sample_min_rows: usize,
     /// Largest random "user sample".
     pub sample_max_rows: usize,
+    /// General mode: probability that a step trains on a random sub-task (a random subset of the
+    /// features and classes, see [`TaskView`]) instead of the whole task.
+    pub augment: f64,
     /// Stop after this many epochs without a better mean validation accuracy.
     pub patience: usize,
     /// Seed of every random choice (task order, sentences, samples, dropout, init).
@@ -98,6 +102,7 @@ impl Default for MetaTrainConfig {
             inner_lr: 1e-2,
             sample_min_rows: 48,
             sample_max_rows: 600,
+            augment: 0.5,
             patience: 40,
             seed: 42,
         }
@@ -369,16 +374,28 @@ impl MetaTrainer {
             let mut n_steps = 0usize;
             for &ti in &order {
                 let task = &tasks[ti];
-                let family = &families[ti];
                 for _ in 0..c.steps_per_task {
-                    let req = rand::RngExt::random_range(&mut rng, 0..task.requirements.len());
-                    let sample = task.random_sample(&mut rng, c.sample_min_rows, c.sample_max_rows)?;
-                    let ctx = task.context(req, &sample, &ad);
-                    let n = task.train.rows();
-                    let rows: Vec<usize> = (0..c.batch_size.min(n))
-                        .map(|_| rand::RngExt::random_range(&mut rng, 0..n))
+                    let req = rng.random_range(0..task.requirements.len());
+                    let augment = self.hyper.mode == HyperMode::General && rng.random_bool(c.augment.clamp(0.0, 1.0));
+                    let view = if augment { TaskView::random(task, &mut rng) } else { TaskView::full(task) };
+                    let pool = view.rows(&task.train);
+                    let hi = c.sample_max_rows.min(pool.len()).max(1);
+                    let lo = c.sample_min_rows.min(hi).max(1);
+                    let m = rng.random_range(lo..=hi);
+                    let sample_rows: Vec<usize> = (0..m).map(|_| pool[rng.random_range(0..pool.len())]).collect();
+                    let ctx = view.context(task, req, &sample_rows, &ad)?;
+                    let rows: Vec<usize> = (0..c.batch_size.min(pool.len()))
+                        .map(|_| pool[rng.random_range(0..pool.len())])
                         .collect();
-                    let (xb, yb) = batch(&task.train, task.cols, &rows, &ad);
+                    let (xb, yb) = view.gather(&task.train, task.cols, &rows);
+                    let xb = Tensor::<2>::from_data(TensorData::new(xb, [rows.len(), view.cols.len()]), &ad);
+                    let view_family;
+                    let family = if augment {
+                        view_family = MlpFamily::new(self.hyper.mlp_spec(view.cols.len(), view.classes.len()))?;
+                        &view_family
+                    } else {
+                        &families[ti]
+                    };
                     let tensors = model.generate_tensors(&task.name, &ctx)?;
                     let (loss_value, grads) = match c.rule {
                         MetaRule::EndToEnd => {
@@ -531,17 +548,6 @@ impl MetaTrainer {
 fn family_spec(family: &MlpFamily) -> modelgpt_core::ParamSpec {
     use modelgpt_core::TargetFamily;
     family.spec().clone()
-}
-
-/// A minibatch of `rows` as tensors on `device`.
-fn batch(split: &SplitData, cols: usize, rows: &[usize], device: &Device) -> (Tensor<2>, Vec<usize>) {
-    let mut x = Vec::with_capacity(rows.len() * cols);
-    let mut y = Vec::with_capacity(rows.len());
-    for &r in rows {
-        x.extend_from_slice(&split.x[r * cols..(r + 1) * cols]);
-        y.push(split.y[r]);
-    }
-    (Tensor::from_data(TensorData::new(x, [rows.len(), cols]), device), y)
 }
 
 /// Saves a module's weights to `path` atomically (safetensors).

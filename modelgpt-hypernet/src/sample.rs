@@ -31,6 +31,58 @@ pub struct TaskSample {
     pub class_stats: Vec<f32>,
     /// Class-conditional feature means `[n_classes, n_features]`, row-major.
     pub class_means: Vec<f32>,
+    /// Linear-discriminant directions `w_c = Σ⁻¹ μ_c` `[n_classes, n_features]`, row-major, with
+    /// `Σ` the within-class covariance shrunk towards its mean diagonal ([`LDA_SHRINKAGE`]).
+    pub class_dirs: Vec<f32>,
+    /// Linear-discriminant offsets `−½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` `[n_classes]`.
+    pub class_offsets: Vec<f32>,
+}
+
+/// Shrinkage of the within-class covariance towards `(tr Σ / d) · I` in the discriminant
+/// directions (Ledoit–Wolf style, fixed).
+pub const LDA_SHRINKAGE: f64 = 0.2;
+
+/// Solves `A X = B` for symmetric positive definite `A` (`d × d`, row-major) and `B` with `k`
+/// right-hand sides stored as rows (`k × d`); returns `X` as rows. `None` if `A` is not positive
+/// definite.
+fn cholesky_solve(a: &[f64], d: usize, b: &[f64], k: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0f64; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let mut sum = a[i * d + j];
+            for p in 0..j {
+                sum -= l[i * d + p] * l[j * d + p];
+            }
+            if i == j {
+                if sum <= 0.0 {
+                    return None;
+                }
+                l[i * d + i] = sum.sqrt();
+            } else {
+                l[i * d + j] = sum / l[j * d + j];
+            }
+        }
+    }
+    let mut out = vec![0f64; k * d];
+    for r in 0..k {
+        let rhs = &b[r * d..(r + 1) * d];
+        let mut y = vec![0f64; d];
+        for i in 0..d {
+            let mut sum = rhs[i];
+            for p in 0..i {
+                sum -= l[i * d + p] * y[p];
+            }
+            y[i] = sum / l[i * d + i];
+        }
+        for i in (0..d).rev() {
+            let mut sum = y[i];
+            for p in i + 1..d {
+                sum -= l[p * d + i] * out[r * d + p];
+            }
+            out[r * d + i] = sum / l[i * d + i];
+        }
+    }
+    Some(out)
 }
 
 impl TaskSample {
@@ -119,6 +171,44 @@ impl TaskSample {
                 }
             }
         }
+        // Within-class covariance (pooled), shrunk towards its mean diagonal.
+        let mut sw = vec![0f64; cols * cols];
+        let mut centred = vec![0f64; cols];
+        for &r in rows {
+            let c = y[r];
+            let row = &x[r * cols..(r + 1) * cols];
+            for j in 0..cols {
+                centred[j] = row[j] as f64 - class_means[c * cols + j] as f64;
+            }
+            for i in 0..cols {
+                let ci = centred[i];
+                if ci == 0.0 {
+                    continue;
+                }
+                for j in 0..=i {
+                    sw[i * cols + j] += ci * centred[j];
+                }
+            }
+        }
+        let mut trace = 0f64;
+        for i in 0..cols {
+            for j in 0..=i {
+                let v = sw[i * cols + j] / n as f64;
+                sw[i * cols + j] = v;
+                sw[j * cols + i] = v;
+            }
+            trace += sw[i * cols + i];
+        }
+        let ridge = (trace / cols as f64).max(1e-3);
+        for i in 0..cols {
+            for j in 0..cols {
+                sw[i * cols + j] *= 1.0 - LDA_SHRINKAGE;
+            }
+            sw[i * cols + i] += LDA_SHRINKAGE * ridge;
+        }
+        let means64: Vec<f64> = class_means.iter().map(|&v| v as f64).collect();
+        // The shrunk matrix is positive definite; fall back to the means if rounding says no.
+        let dirs = cholesky_solve(&sw, cols, &means64, n_classes).unwrap_or_else(|| means64.clone());
         let priors: Vec<f32> = counts
             .iter()
             .map(|&k| (k as f32 + 0.5) / (n + 0.5 * n_classes as f32))
@@ -159,12 +249,20 @@ impl TaskSample {
             let norm2: f32 = (0..cols).map(|j| class_means[c * cols + j].powi(2)).sum::<f32>() / cols as f32;
             class_stats.extend_from_slice(&[priors[c], priors[c].ln() / 3.0, norm2.sqrt(), (n_classes as f32).ln() / 2.0]);
         }
+        let class_offsets: Vec<f32> = (0..n_classes)
+            .map(|c| {
+                let q: f64 = (0..cols).map(|j| means64[c * cols + j] * dirs[c * cols + j]).sum();
+                (-0.5 * q + (priors[c] as f64).ln()) as f32
+            })
+            .collect();
         Ok(Self {
             n_features: cols,
             n_classes,
             feature_stats,
             class_stats,
             class_means,
+            class_dirs: dirs.iter().map(|&v| v as f32).collect(),
+            class_offsets,
         })
     }
 }
@@ -183,6 +281,26 @@ mod tests {
         assert_eq!(s.feature_stats.len(), 2 * N_FEATURE_STATS);
         assert_eq!(s.feature_stats[N_FEATURE_STATS], 1.0, "second feature is binary");
         assert!((s.class_stats[0] - 0.5).abs() < 1e-6);
+        assert_eq!(s.class_dirs.len(), 4);
+        assert!(s.class_offsets.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn cholesky_solves_a_small_system() {
+        // [[4, 2], [2, 3]] x = [2, 1]  =>  x = [0.5, 0]
+        let x = cholesky_solve(&[4.0, 2.0, 2.0, 3.0], 2, &[2.0, 1.0], 1).unwrap();
+        assert!((x[0] - 0.5).abs() < 1e-12 && x[1].abs() < 1e-12, "{x:?}");
+        assert!(cholesky_solve(&[-1.0], 1, &[1.0], 1).is_none());
+    }
+
+    #[test]
+    fn discriminant_directions_separate_classes() {
+        // Two classes differing along feature 0 only; feature 1 is noise correlated within class.
+        let x = [2.0, 0.5, 2.2, -0.5, 1.8, 0.1, -2.0, 0.4, -2.1, -0.3, -1.9, 0.0];
+        let y = [0, 0, 0, 1, 1, 1];
+        let s = TaskSample::from_rows(&x, 2, &y, &[0, 1, 2, 3, 4, 5], 2).unwrap();
+        // LDA score difference along feature 0 is positive for class 0.
+        assert!(s.class_dirs[0] > 0.0 && s.class_dirs[2] < 0.0, "{:?}", s.class_dirs);
     }
 
     #[test]

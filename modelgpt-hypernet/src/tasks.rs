@@ -6,6 +6,7 @@ use modelgpt_core::RequirementEncoder;
 use modelgpt_core::data::{Split, TabularDataset, TabularPreprocessor};
 use rand::RngExt;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 use crate::embed_cache::EmbeddingCache;
 use crate::error::{Error, Result};
@@ -46,8 +47,11 @@ pub struct PreparedTask {
     pub feature_names: Vec<String>,
     /// Requirement sentences of the task's pool.
     pub requirements: Vec<String>,
-    /// Training split.
+    /// Training rows the hypernetwork reads (at most `max_train_rows`, see
+    /// [`PreparedTask::prepare`]).
     pub train: SplitData,
+    /// The whole training split (what a conventionally trained baseline gets).
+    pub train_full: SplitData,
     /// Validation split.
     pub valid: SplitData,
     /// Test split.
@@ -68,8 +72,9 @@ pub fn feature_text(name: &str) -> String {
 }
 
 impl PreparedTask {
-    /// Preprocesses `dataset` with `split` (fit on train only), caps the training rows at
-    /// `max_train_rows` (seeded, stratification-free subsample), and embeds its texts.
+    /// Preprocesses `dataset` with `split` (fit on the training rows the hypernetwork reads),
+    /// caps those rows at `max_train_rows` (an evenly spaced subsample of the shuffled split),
+    /// keeps the whole training split for baselines, and embeds the task's texts.
     ///
     /// # Errors
     /// Preprocessing, encoder or sample errors.
@@ -85,7 +90,8 @@ impl PreparedTask {
         device: &Device,
     ) -> Result<Self> {
         let mut train_rows = split.train.clone();
-        if train_rows.len() > max_train_rows {
+        let capped = train_rows.len() > max_train_rows;
+        if capped {
             // Deterministic thinning: keep every k-th row of the (already shuffled) split.
             let step = train_rows.len() as f64 / max_train_rows as f64;
             train_rows = (0..max_train_rows).map(|i| train_rows[(i as f64 * step) as usize]).collect();
@@ -99,6 +105,7 @@ impl PreparedTask {
             })
         };
         let train = take(&train_rows)?;
+        let train_full = if capped { take(&split.train)? } else { train.clone() };
         let valid = take(&split.valid)?;
         let test = take(&split.test)?;
         let cols = pre.n_outputs();
@@ -123,6 +130,7 @@ impl PreparedTask {
             feature_names,
             requirements,
             train,
+            train_full,
             valid,
             test,
             preprocessor: pre,
@@ -198,5 +206,92 @@ pub fn build_context(
         feature_stats: t(&sample.feature_stats, [d, N_FEATURE_STATS]),
         class_stats: t(&sample.class_stats, [k, N_CLASS_STATS]),
         class_means: t(&sample.class_means, [k, d]),
+        class_dirs: t(&sample.class_dirs, [k, d]),
+        class_offsets: t(&sample.class_offsets, [k, 1]),
+    }
+}
+
+/// A sub-task of a [`PreparedTask`]: a subset of its feature columns and of its classes.
+///
+/// Meta-training draws such views at random (task augmentation): each one is a new task with
+/// its own feature count and class count, which teaches the general hypernetwork to serve shapes
+/// that no catalog task has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskView {
+    /// Feature columns kept, in order.
+    pub cols: Vec<usize>,
+    /// Classes kept, in order; class `classes[i]` becomes label `i`.
+    pub classes: Vec<usize>,
+}
+
+impl TaskView {
+    /// The whole task.
+    pub fn full(task: &PreparedTask) -> Self {
+        Self {
+            cols: (0..task.cols).collect(),
+            classes: (0..task.n_classes()).collect(),
+        }
+    }
+
+    /// A random view keeping at least half of the features (at least one) and at least two
+    /// classes present in the training rows.
+    pub fn random(task: &PreparedTask, rng: &mut StdRng) -> Self {
+        let d = task.cols;
+        let keep = rng.random_range(d.div_ceil(2).max(1)..=d);
+        let mut cols: Vec<usize> = (0..d).collect();
+        cols.shuffle(rng);
+        cols.truncate(keep);
+        cols.sort_unstable();
+        let mut present: Vec<usize> = (0..task.n_classes())
+            .filter(|c| task.train.y.contains(c))
+            .collect();
+        if present.len() > 2 {
+            present.shuffle(rng);
+            let k = rng.random_range(2..=present.len());
+            present.truncate(k);
+            present.sort_unstable();
+        }
+        Self { cols, classes: present }
+    }
+
+    fn label(&self, y: usize) -> Option<usize> {
+        self.classes.iter().position(|&c| c == y)
+    }
+
+    /// Rows of `split` whose class is kept.
+    pub fn rows(&self, split: &SplitData) -> Vec<usize> {
+        (0..split.rows()).filter(|&r| self.label(split.y[r]).is_some()).collect()
+    }
+
+    /// The kept columns of `rows` and their remapped labels (row-major `[rows, cols.len()]`).
+    pub fn gather(&self, split: &SplitData, n_cols: usize, rows: &[usize]) -> (Vec<f32>, Vec<usize>) {
+        let mut x = Vec::with_capacity(rows.len() * self.cols.len());
+        let mut y = Vec::with_capacity(rows.len());
+        for &r in rows {
+            let row = &split.x[r * n_cols..(r + 1) * n_cols];
+            x.extend(self.cols.iter().map(|&j| row[j]));
+            // Callers pass rows from `self.rows`, whose labels are kept.
+            y.push(self.label(split.y[r]).unwrap_or(0));
+        }
+        (x, y)
+    }
+
+    /// Builds the hypernetwork input for this view from requirement `req` and the statistics of
+    /// `sample_rows` of the training split.
+    ///
+    /// # Errors
+    /// Sample errors (empty sample).
+    pub fn context(&self, task: &PreparedTask, req: usize, sample_rows: &[usize], device: &Device) -> Result<TaskContext> {
+        let (x, y) = self.gather(&task.train, task.cols, sample_rows);
+        let all: Vec<usize> = (0..y.len()).collect();
+        let sample = TaskSample::from_rows(&x, self.cols.len(), &y, &all, self.classes.len())?;
+        let e = task.embed_dim;
+        let feat: Vec<f32> = self.cols.iter().flat_map(|&j| task.feat_emb[j * e..(j + 1) * e].iter().copied()).collect();
+        let lab: Vec<f32> = self
+            .classes
+            .iter()
+            .flat_map(|&c| task.label_emb[c * e..(c + 1) * e].iter().copied())
+            .collect();
+        Ok(build_context(task.requirement_embedding(req, device), &feat, &lab, e, &sample, device))
     }
 }

@@ -58,14 +58,18 @@
 pub mod bert;
 mod error;
 pub mod mlp;
+pub mod peft;
+pub mod text;
 pub mod train;
 
 pub use bert::{
-    AttentionLora, BertConfig, BertInput, BertModel, BertRequirementEncoder, LoraDelta, l2_normalize, load_bert,
-    mean_pool,
+    AttentionLora, BertConfig, BertInput, BertModel, BertRequirementEncoder, LoraDelta,
+    l2_normalize, load_bert, mean_pool,
 };
 pub use error::{Error, Result};
 pub use mlp::{Mlp, MlpActivation, MlpFamily, MlpSpec};
+pub use peft::{PeftAdapterConfig, save_merged, save_peft_adapter};
+pub use text::{PrefixFeatures, TextLoraConfig, TextLoraFamily, TextLoraModule, encode_prefix};
 pub use train::{
     EpochStats, LabeledRows, TrainConfig, TrainOutcome, accuracy, logistic_regression, majority_accuracy, predict,
     time_to_reach, train_classifier,
@@ -75,8 +79,8 @@ pub use train::{
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        AttentionLora, BertConfig, BertInput, BertModel, BertRequirementEncoder, Error, LoraDelta, Result,
-        l2_normalize, load_bert, mean_pool,
+        AttentionLora, BertConfig, BertInput, BertModel, BertRequirementEncoder, Error, LoraDelta,
+        Result, l2_normalize, load_bert, mean_pool,
     };
     #[doc(no_inline)]
     pub use crate::{

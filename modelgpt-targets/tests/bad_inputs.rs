@@ -62,17 +62,39 @@ fn missing_tokenizer_is_named() {
 fn missing_weights_and_config_are_named() {
     let dir = scratch();
     let err = load(dir.path(), &dir.path().join("model.safetensors")).unwrap_err();
-    assert!(matches!(err, Error::MissingFile { what: "weights", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::MissingFile {
+                what: "weights",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     std::fs::remove_file(dir.path().join("config.json")).unwrap();
     let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
-    assert!(matches!(err, Error::MissingFile { what: "model config", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::MissingFile {
+                what: "model config",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn corrupted_tokenizer_json_is_a_tokenizer_error() {
     let dir = scratch();
-    std::fs::write(dir.path().join("tokenizer.json"), b"{\"version\": \"1.0\", \"model\": 42").unwrap();
+    std::fs::write(
+        dir.path().join("tokenizer.json"),
+        b"{\"version\": \"1.0\", \"model\": 42",
+    )
+    .unwrap();
     let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
     match err {
         Error::Tokenizer { path, .. } => assert!(path.ends_with("tokenizer.json")),
@@ -90,7 +112,10 @@ fn truncated_weights_are_detected() {
     match &err {
         Error::Safetensors { path, source } => {
             assert_eq!(path, &weights);
-            assert!(matches!(source, SafeTensorError::MetadataIncompleteBuffer), "{source:?}");
+            assert!(
+                matches!(source, SafeTensorError::MetadataIncompleteBuffer),
+                "{source:?}"
+            );
         }
         other => panic!("expected Safetensors, got {other:?}"),
     }
@@ -100,14 +125,29 @@ fn truncated_weights_are_detected() {
     std::fs::write(&weights, real_prefix(100)).unwrap();
     let err = load(dir.path(), &weights).unwrap_err();
     assert!(
-        matches!(err, Error::Safetensors { source: SafeTensorError::InvalidHeaderLength, .. }),
+        matches!(
+            err,
+            Error::Safetensors {
+                source: SafeTensorError::InvalidHeaderLength,
+                ..
+            }
+        ),
         "{err:?}"
     );
 
     // Shorter than the length prefix.
     std::fs::write(&weights, [1u8, 2, 3]).unwrap();
     let err = load(dir.path(), &weights).unwrap_err();
-    assert!(matches!(err, Error::Safetensors { source: SafeTensorError::HeaderTooSmall, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Safetensors {
+                source: SafeTensorError::HeaderTooSmall,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -121,7 +161,13 @@ fn corrupted_header_is_detected() {
     std::fs::write(&weights, &bytes).unwrap();
     let err = load(dir.path(), &weights).unwrap_err();
     assert!(
-        matches!(err, Error::Safetensors { source: SafeTensorError::InvalidHeaderDeserialization(_), .. }),
+        matches!(
+            err,
+            Error::Safetensors {
+                source: SafeTensorError::InvalidHeaderDeserialization(_),
+                ..
+            }
+        ),
         "{err:?}"
     );
 
@@ -129,12 +175,22 @@ fn corrupted_header_is_detected() {
     bytes[..8].copy_from_slice(&u64::MAX.to_le_bytes());
     std::fs::write(&weights, &bytes).unwrap();
     let err = load(dir.path(), &weights).unwrap_err();
-    assert!(matches!(err, Error::Safetensors { source: SafeTensorError::HeaderTooLarge, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Safetensors {
+                source: SafeTensorError::HeaderTooLarge,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 fn edit_config(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let path = dir.join("config.json");
-    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     edit(&mut value);
     std::fs::write(&path, serde_json::to_string(&value).unwrap()).unwrap();
 }
@@ -145,7 +201,11 @@ fn config_disagreeing_with_weights_names_the_tensor() {
     edit_config(dir.path(), |v| v["hidden_size"] = 768.into());
     let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
     match &err {
-        Error::ShapeMismatch { what, expected, actual } => {
+        Error::ShapeMismatch {
+            what,
+            expected,
+            actual,
+        } => {
             assert!(what.contains("embeddings.word_embeddings.weight"), "{what}");
             assert_eq!(expected, &vec![30522, 768]);
             assert_eq!(actual, &vec![30522, 384]);
@@ -157,7 +217,9 @@ fn config_disagreeing_with_weights_names_the_tensor() {
     edit_config(dir.path(), |v| v["num_hidden_layers"] = 7.into());
     let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
     match err {
-        Error::MissingTensor { name, .. } => assert!(name.starts_with("encoder.layer.6."), "{name}"),
+        Error::MissingTensor { name, .. } => {
+            assert!(name.starts_with("encoder.layer.6."), "{name}")
+        }
         other => panic!("expected MissingTensor, got {other:?}"),
     }
 
@@ -165,7 +227,10 @@ fn config_disagreeing_with_weights_names_the_tensor() {
     edit_config(dir.path(), |v| v["intermediate_size"] = 1024.into());
     let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
     match err {
-        Error::ShapeMismatch { what, .. } => assert!(what.contains("encoder.layer.0.intermediate.dense.weight"), "{what}"),
+        Error::ShapeMismatch { what, .. } => assert!(
+            what.contains("encoder.layer.0.intermediate.dense.weight"),
+            "{what}"
+        ),
         other => panic!("expected ShapeMismatch, got {other:?}"),
     }
 }
@@ -175,7 +240,16 @@ fn invalid_config_values_are_typed() {
     let dir = scratch();
     edit_config(dir.path(), |v| v["num_attention_heads"] = 5.into());
     let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig { field: "num_attention_heads", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidConfig {
+                field: "num_attention_heads",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     let dir = scratch();
     edit_config(dir.path(), |v| {
@@ -193,7 +267,10 @@ fn errors_convert_into_core_errors() {
     let core: modelgpt_core::Error = err.into();
     match core {
         modelgpt_core::Error::External { source, .. } => {
-            assert!(matches!(source.downcast_ref::<Error>(), Some(Error::MissingFile { .. })));
+            assert!(matches!(
+                source.downcast_ref::<Error>(),
+                Some(Error::MissingFile { .. })
+            ));
         }
         other => panic!("expected External, got {other:?}"),
     }

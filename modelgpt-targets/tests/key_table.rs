@@ -22,9 +22,7 @@ fn tiny() -> BertConfig {
 
 /// burn module path → Hugging Face name, written out by hand (independent of `HF_KEY_TABLE`).
 fn to_hf(burn: &str) -> String {
-    let burn = burn
-        .replace(".gamma", ".weight")
-        .replace(".beta", ".bias");
+    let burn = burn.replace(".gamma", ".weight").replace(".beta", ".bias");
     if let Some(rest) = burn.strip_prefix("embeddings.layer_norm.") {
         return format!("embeddings.LayerNorm.{rest}");
     }
@@ -49,14 +47,20 @@ fn to_hf(burn: &str) -> String {
 }
 
 /// Rewrites `from` into `to` with every tensor renamed by `rename` plus `extra` tensors.
-fn rename_file(from: &Path, to: &Path, rename: impl Fn(&str) -> String, extra: &[(&str, Vec<usize>)]) {
+fn rename_file(
+    from: &Path,
+    to: &Path,
+    rename: impl Fn(&str) -> String,
+    extra: &[(&str, Vec<usize>)],
+) {
     let bytes = std::fs::read(from).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let extra_data: Vec<Vec<u8>> = extra
         .iter()
         .map(|(_, shape)| vec![0u8; 4 * shape.iter().product::<usize>()])
         .collect();
-    let mut tensors: Vec<(String, TensorView<'_>)> = st.iter().map(|(name, view)| (rename(name), view)).collect();
+    let mut tensors: Vec<(String, TensorView<'_>)> =
+        st.iter().map(|(name, view)| (rename(name), view)).collect();
     for ((name, shape), data) in extra.iter().zip(&extra_data) {
         tensors.push((
             name.to_string(),
@@ -88,7 +92,15 @@ fn hf_named_checkpoint_round_trips() {
 
     // The pooler is allowed to be unused.
     let hf_file = dir.path().join("model.safetensors");
-    rename_file(&burn_file, &hf_file, to_hf, &[("pooler.dense.weight", vec![16, 16]), ("pooler.dense.bias", vec![16])]);
+    rename_file(
+        &burn_file,
+        &hf_file,
+        to_hf,
+        &[
+            ("pooler.dense.weight", vec![16, 16]),
+            ("pooler.dense.bias", vec![16]),
+        ],
+    );
     modelgpt_targets::bert::check_bert_weights(&hf_file, &config).unwrap();
 
     let loaded = load_bert(&hf_file, &config, &device).unwrap();
@@ -103,9 +115,10 @@ fn hf_named_checkpoint_round_trips() {
     rename_file(&burn_file, &prefixed, |n| format!("bert.{}", to_hf(n)), &[]);
     let loaded = load_bert(&prefixed, &config, &device).unwrap();
     let again = loaded.forward(sample_input(&device));
-    again
-        .into_data()
-        .assert_approx_eq::<f32>(&model.forward(sample_input(&device)).into_data(), Tolerance::absolute(1e-6));
+    again.into_data().assert_approx_eq::<f32>(
+        &model.forward(sample_input(&device)).into_data(),
+        Tolerance::absolute(1e-6),
+    );
 }
 
 #[test]
@@ -120,9 +133,16 @@ fn unknown_extra_tensors_are_reported() {
         .overwrite(true);
     model.save_into(&mut store).unwrap();
     let hf_file = dir.path().join("model.safetensors");
-    rename_file(&burn_file, &hf_file, to_hf, &[("classifier.weight", vec![2, 16])]);
+    rename_file(
+        &burn_file,
+        &hf_file,
+        to_hf,
+        &[("classifier.weight", vec![2, 16])],
+    );
     match load_bert(&hf_file, &config, &device) {
-        Err(Error::UnexpectedTensors { names, .. }) => assert_eq!(names, vec!["classifier.weight".to_string()]),
+        Err(Error::UnexpectedTensors { names, .. }) => {
+            assert_eq!(names, vec!["classifier.weight".to_string()])
+        }
         other => panic!("expected UnexpectedTensors, got {other:?}"),
     }
 }

@@ -8,7 +8,10 @@ use modelgpt_core::RequirementEncoder;
 use modelgpt_targets::prelude::*;
 use serde::Deserialize;
 
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/minilm-reference.json");
+const REFERENCE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/minilm-reference.json"
+);
 const TOL: f32 = 1e-4;
 
 #[derive(Deserialize)]
@@ -23,7 +26,8 @@ struct Reference {
 fn reference() -> &'static Reference {
     static REF: OnceLock<Reference> = OnceLock::new();
     REF.get_or_init(|| {
-        let text = std::fs::read_to_string(REFERENCE).unwrap_or_else(|e| panic!("{REFERENCE}: {e}"));
+        let text =
+            std::fs::read_to_string(REFERENCE).unwrap_or_else(|e| panic!("{REFERENCE}: {e}"));
         serde_json::from_str(&text).expect("valid reference JSON")
     })
 }
@@ -36,7 +40,8 @@ fn encoder() -> &'static BertRequirementEncoder {
     static ENC: OnceLock<BertRequirementEncoder> = OnceLock::new();
     ENC.get_or_init(|| {
         let dir = modelgpt_core::data::assets_dir().join("minilm");
-        BertRequirementEncoder::from_dir(&dir, &device()).unwrap_or_else(|e| panic!("loading {}: {e}", dir.display()))
+        BertRequirementEncoder::from_dir(&dir, &device())
+            .unwrap_or_else(|e| panic!("loading {}: {e}", dir.display()))
     })
 }
 
@@ -67,7 +72,11 @@ fn token_ids_match_hugging_face() {
     for (i, (got, want)) in ids.iter().zip(&reference.input_ids).enumerate() {
         assert_eq!(got, want, "sentence {i}: {:?}", reference.sentences[i]);
     }
-    assert_eq!(ids[8].len(), 256, "the long sentence is truncated at 256 tokens");
+    assert_eq!(
+        ids[8].len(),
+        256,
+        "the long sentence is truncated at 256 tokens"
+    );
 }
 
 #[test]
@@ -75,7 +84,11 @@ fn embeddings_match_one_sentence_at_a_time() {
     let reference = reference();
     for (i, sentence) in sentences().into_iter().enumerate() {
         let got = encoder().embed_vecs(&[sentence]).unwrap();
-        assert_close(&format!("sentence {i} alone"), &got[0], &reference.embeddings[i]);
+        assert_close(
+            &format!("sentence {i} alone"),
+            &got[0],
+            &reference.embeddings[i],
+        );
     }
 }
 
@@ -89,7 +102,11 @@ fn embeddings_match_in_one_padded_batch() {
     let keep = input.keep_mask();
     let pooled = l2_normalize(mean_pool(enc.model().forward(input), keep));
     for (i, row) in rows(pooled).iter().enumerate() {
-        assert_close(&format!("sentence {i} in a padded batch"), row, &reference.embeddings[i]);
+        assert_close(
+            &format!("sentence {i} in a padded batch"),
+            row,
+            &reference.embeddings[i],
+        );
     }
 }
 
@@ -99,7 +116,11 @@ fn embed_keeps_input_order_across_length_sorted_batches() {
     // Batch size 32 > 9: one batch; the encoder sorts by length and must restore the order.
     let got = encoder().embed_vecs(&sentences()).unwrap();
     for (i, row) in got.iter().enumerate() {
-        assert_close(&format!("sentence {i} via embed"), row, &reference.embeddings[i]);
+        assert_close(
+            &format!("sentence {i} via embed"),
+            row,
+            &reference.embeddings[i],
+        );
     }
 }
 
@@ -107,7 +128,9 @@ fn embed_keeps_input_order_across_length_sorted_batches() {
 fn last_hidden_state_slice_matches() {
     let reference = reference();
     let enc = encoder();
-    let hidden = enc.model().forward(enc.tokenize_batch(&sentences()[..1]).unwrap()); // [1, 21, 384]
+    let hidden = enc
+        .model()
+        .forward(enc.tokenize_batch(&sentences()[..1]).unwrap()); // [1, 21, 384]
     let slice: Tensor<2> = hidden.slice([0..1, 0..3]).squeeze_dim(0); // [3, 384]
     for (t, (row, want)) in rows(slice)
         .iter()
@@ -123,7 +146,12 @@ fn pairwise_cosines_match() {
     let reference = reference();
     let e = encoder().embed(&sentences()).unwrap(); // [9, 384], unit rows
     let cos = e.clone().matmul(e.transpose()); // [9, 9]
-    let expected: Vec<f32> = reference.pairwise_cosine.iter().flatten().copied().collect();
+    let expected: Vec<f32> = reference
+        .pairwise_cosine
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
     cos.into_data()
         .assert_approx_eq::<f32>(&TensorData::new(expected, [9, 9]), Tolerance::absolute(TOL));
 }
@@ -132,7 +160,9 @@ fn pairwise_cosines_match() {
 fn works_as_a_requirement_encoder_trait_object() {
     let enc: &dyn RequirementEncoder = encoder();
     assert_eq!(enc.embed_dim(), 384);
-    let out = enc.encode(&["A cat sat on the mat.", "short"], &device()).unwrap();
+    let out = enc
+        .encode(&["A cat sat on the mat.", "short"], &device())
+        .unwrap();
     assert_eq!(out.dims(), [2, 384]);
     let empty = enc.encode(&[], &device()).unwrap();
     assert_eq!(empty.dims(), [0, 384]);
@@ -149,7 +179,17 @@ fn small_batches_give_the_same_embeddings() {
         .unwrap();
     let got = enc.embed_vecs(&sentences()).unwrap();
     for (i, row) in got.iter().enumerate() {
-        assert_close(&format!("sentence {i} with batch size 4"), row, &reference.embeddings[i]);
+        assert_close(
+            &format!("sentence {i} with batch size 4"),
+            row,
+            &reference.embeddings[i],
+        );
     }
-    assert!(matches!(enc.with_batch_size(0), Err(Error::InvalidConfig { field: "batch_size", .. })));
+    assert!(matches!(
+        enc.with_batch_size(0),
+        Err(Error::InvalidConfig {
+            field: "batch_size",
+            ..
+        })
+    ));
 }

@@ -31,11 +31,19 @@ const REQUIREMENTS: &[&str] = &[
     "This is a 10-class image classification task of 8x8 handwritten digit bitmaps.",
 ];
 
-/// `"flex"`, `"wgpu"`, ... from the device's debug form.
+/// `"flex"`, `"wgpu"`, ... from the device's debug form (`Device<Flex(Cpu)>`).
 fn backend_name(device: &Device) -> String {
     let debug = format!("{device:?}");
-    let name: String = debug.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    if name.is_empty() { "device".into() } else { name.to_lowercase() }
+    let inner = debug.strip_prefix("Device<").unwrap_or(&debug);
+    let name: String = inner
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if name.is_empty() {
+        "device".into()
+    } else {
+        name.to_lowercase()
+    }
 }
 
 fn encoder(c: &mut Criterion) {
@@ -51,21 +59,30 @@ fn encoder(c: &mut Criterion) {
     let texts: Vec<&str> = REQUIREMENTS.iter().cycle().take(32).copied().collect();
 
     let mut group = c.benchmark_group(format!("{}/encoder", backend_name(&device)));
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
     for batch in [1usize, 32] {
         let batch_texts = &texts[..batch];
         group.throughput(Throughput::Elements(batch as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(batch), &batch_texts, |b, batch_texts| {
-            b.iter_custom(|iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let out = encoder.embed(black_box(batch_texts)).expect("tokenizing fixed sentences");
-                    // Sync: read the result back before stopping the clock.
-                    black_box(out.into_data());
-                }
-                start.elapsed()
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(batch),
+            &batch_texts,
+            |b, batch_texts| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let out = encoder
+                            .embed(black_box(batch_texts))
+                            .expect("tokenizing fixed sentences");
+                        // Sync: read the result back before stopping the clock.
+                        black_box(out.into_data());
+                    }
+                    start.elapsed()
+                });
+            },
+        );
     }
     group.finish();
 }

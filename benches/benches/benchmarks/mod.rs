@@ -1,2 +1,4 @@
 //! Benchmark groups.
 pub mod encoder;
+pub mod hypernet;
+pub mod targets;

@@ -32,7 +32,9 @@ impl HiddenAct {
             "relu" => Ok(Self::Relu),
             other => Err(Error::InvalidConfig {
                 field: "hidden_act",
-                reason: format!("unsupported activation `{other}` (supported: gelu, gelu_new, relu)"),
+                reason: format!(
+                    "unsupported activation `{other}` (supported: gelu, gelu_new, relu)"
+                ),
             }),
         }
     }
@@ -134,7 +136,10 @@ impl BertConfig {
         if self.pad_token_id >= self.vocab_size {
             return Err(Error::InvalidConfig {
                 field: "pad_token_id",
-                reason: format!("{} is not below vocab_size {}", self.pad_token_id, self.vocab_size),
+                reason: format!(
+                    "{} is not below vocab_size {}",
+                    self.pad_token_id, self.vocab_size
+                ),
             });
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
@@ -163,7 +168,11 @@ impl BertConfig {
         // Proven by `validate` above.
         let activation = HiddenAct::parse(&self.hidden_act).unwrap_or(HiddenAct::Gelu);
         let d = self.hidden_size;
-        let norm = || LayerNormConfig::new(d).with_epsilon(self.layer_norm_eps).init(device);
+        let norm = || {
+            LayerNormConfig::new(d)
+                .with_epsilon(self.layer_norm_eps)
+                .init(device)
+        };
         let embeddings = BertEmbeddings {
             word_embeddings: EmbeddingConfig::new(self.vocab_size, d).init(device),
             position_embeddings: EmbeddingConfig::new(self.max_position_embeddings, d).init(device),
@@ -217,18 +226,35 @@ mod tests {
 
     #[test]
     fn rejects_bad_values() {
-        let bad = BertConfig::new().with_hidden_size(10).with_num_attention_heads(3);
+        let bad = BertConfig::new()
+            .with_hidden_size(10)
+            .with_num_attention_heads(3);
         assert!(matches!(
             bad.validate(),
-            Err(Error::InvalidConfig { field: "num_attention_heads", .. })
+            Err(Error::InvalidConfig {
+                field: "num_attention_heads",
+                ..
+            })
         ));
         let bad = BertConfig::new().with_hidden_act("swish".into());
-        assert!(matches!(bad.validate(), Err(Error::InvalidConfig { field: "hidden_act", .. })));
+        assert!(matches!(
+            bad.validate(),
+            Err(Error::InvalidConfig {
+                field: "hidden_act",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn missing_config_is_typed() {
         let err = BertConfig::load_hf("/nonexistent/config.json").unwrap_err();
-        assert!(matches!(err, Error::MissingFile { what: "model config", .. }));
+        assert!(matches!(
+            err,
+            Error::MissingFile {
+                what: "model config",
+                ..
+            }
+        ));
     }
 }

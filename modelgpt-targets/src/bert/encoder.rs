@@ -93,10 +93,11 @@ impl BertRequirementEncoder {
                 what: "tokenizer",
             });
         }
-        let tokenizer = Tokenizer::from_file(tokenizer_path).map_err(|source| Error::Tokenizer {
-            path: tokenizer_path.to_path_buf(),
-            source,
-        })?;
+        let tokenizer =
+            Tokenizer::from_file(tokenizer_path).map_err(|source| Error::Tokenizer {
+                path: tokenizer_path.to_path_buf(),
+                source,
+            })?;
         let config = BertConfig::load_hf(config_json)?;
         let model = load_bert(weights, &config, device)?;
         Self::from_parts(tokenizer, tokenizer_path, model, config, device)
@@ -119,7 +120,8 @@ impl BertRequirementEncoder {
         device: &Device,
     ) -> Result<Self> {
         config.validate()?;
-        if model.d_model() != config.hidden_size || model.layers().len() != config.num_hidden_layers {
+        if model.d_model() != config.hidden_size || model.layers().len() != config.num_hidden_layers
+        {
             return Err(Error::InvalidConfig {
                 field: "hidden_size",
                 reason: format!(
@@ -203,7 +205,10 @@ impl BertRequirementEncoder {
                 path: self.tokenizer_path.clone(),
                 source,
             })?;
-        Ok(encodings.into_iter().map(|e| e.get_ids().to_vec()).collect())
+        Ok(encodings
+            .into_iter()
+            .map(|e| e.get_ids().to_vec())
+            .collect())
     }
 
     /// Tokenizes `texts` into one batch padded to its longest text, on the model's device.
@@ -229,7 +234,8 @@ impl BertRequirementEncoder {
             flat_mask.extend(std::iter::repeat_n(false, row.len()));
             flat_mask.extend(std::iter::repeat_n(true, seq - row.len()));
         }
-        let token_ids = Tensor::<2, Int>::from_data(TensorData::new(flat_ids, [batch, seq]), &self.device);
+        let token_ids =
+            Tensor::<2, Int>::from_data(TensorData::new(flat_ids, [batch, seq]), &self.device);
         let mask_pad = Tensor::from_data(TensorData::new(flat_mask, [batch, seq]), &self.device);
         BertInput::new(token_ids).mask_pad(mask_pad)
     }
@@ -272,7 +278,8 @@ impl BertRequirementEncoder {
         for (pos, &original) in order.iter().enumerate() {
             position[original] = pos as i64;
         }
-        let index = Tensor::<1, Int>::from_data(TensorData::new(position, [order.len()]), &self.device);
+        let index =
+            Tensor::<1, Int>::from_data(TensorData::new(position, [order.len()]), &self.device);
         Ok(sorted.select(0, index))
     }
 
@@ -296,7 +303,11 @@ impl RequirementEncoder for BertRequirementEncoder {
     /// Runs on the encoder's own device and moves the result to `device`.
     fn encode(&self, texts: &[&str], device: &Device) -> modelgpt_core::Result<Tensor<2>> {
         let out = self.embed(texts)?;
-        Ok(if device == &self.device { out } else { out.to_device(device) })
+        Ok(if device == &self.device {
+            out
+        } else {
+            out.to_device(device)
+        })
     }
 }
 

@@ -29,14 +29,26 @@ pub const HF_KEY_TABLE: &[(&str, &str)] = &[
         r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.",
         "layers.${1}.attention.${2}.",
     ),
-    (r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.", "layers.${1}.attention.output."),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.",
+        "layers.${1}.attention.output.",
+    ),
     (
         r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.",
         "layers.${1}.attention.layer_norm.",
     ),
-    (r"^encoder\.layer\.(\d+)\.intermediate\.dense\.", "layers.${1}.intermediate."),
-    (r"^encoder\.layer\.(\d+)\.output\.dense\.", "layers.${1}.output."),
-    (r"^encoder\.layer\.(\d+)\.output\.LayerNorm\.", "layers.${1}.output_norm."),
+    (
+        r"^encoder\.layer\.(\d+)\.intermediate\.dense\.",
+        "layers.${1}.intermediate.",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.output\.dense\.",
+        "layers.${1}.output.",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.output\.LayerNorm\.",
+        "layers.${1}.output_norm.",
+    ),
 ];
 
 /// Tensors a BERT checkpoint may hold that our encoder does not use (names after remapping):
@@ -51,15 +63,29 @@ pub fn hf_tensor_shapes(config: &BertConfig) -> Vec<(String, Vec<usize>)> {
     let d = config.hidden_size;
     let d_ff = config.intermediate_size;
     let mut shapes = vec![
-        ("embeddings.word_embeddings.weight".to_string(), vec![config.vocab_size, d]),
-        ("embeddings.position_embeddings.weight".to_string(), vec![config.max_position_embeddings, d]),
-        ("embeddings.token_type_embeddings.weight".to_string(), vec![config.type_vocab_size, d]),
+        (
+            "embeddings.word_embeddings.weight".to_string(),
+            vec![config.vocab_size, d],
+        ),
+        (
+            "embeddings.position_embeddings.weight".to_string(),
+            vec![config.max_position_embeddings, d],
+        ),
+        (
+            "embeddings.token_type_embeddings.weight".to_string(),
+            vec![config.type_vocab_size, d],
+        ),
         ("embeddings.LayerNorm.weight".to_string(), vec![d]),
         ("embeddings.LayerNorm.bias".to_string(), vec![d]),
     ];
     for i in 0..config.num_hidden_layers {
         let p = format!("encoder.layer.{i}");
-        for proj in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
+        for proj in [
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+        ] {
             shapes.push((format!("{p}.{proj}.weight"), vec![d, d]));
             shapes.push((format!("{p}.{proj}.bias"), vec![d]));
         }
@@ -119,7 +145,8 @@ pub fn read_safetensors_header(path: &Path) -> Result<Metadata> {
     let mut header = vec![0u8; header_len as usize];
     file.seek(SeekFrom::Start(8)).map_err(io)?;
     file.read_exact(&mut header).map_err(io)?;
-    let text = std::str::from_utf8(&header).map_err(|e| invalid(SafeTensorError::InvalidHeader(e)))?;
+    let text =
+        std::str::from_utf8(&header).map_err(|e| invalid(SafeTensorError::InvalidHeader(e)))?;
     let metadata: Metadata = serde_json::from_str(text)
         .map_err(|e| invalid(SafeTensorError::InvalidHeaderDeserialization(e)))?;
     if 8 + header_len + metadata.data_len() as u64 != file_len {
@@ -138,7 +165,11 @@ pub fn check_bert_weights(path: &Path, config: &BertConfig) -> Result<()> {
     let tensors = metadata.tensors();
     let prefixed = tensors.keys().any(|k| k.starts_with("bert."));
     for (name, expected) in hf_tensor_shapes(config) {
-        let file_name = if prefixed { format!("bert.{name}") } else { name };
+        let file_name = if prefixed {
+            format!("bert.{name}")
+        } else {
+            name
+        };
         let Some(info) = tensors.get(&file_name) else {
             return Err(Error::MissingTensor {
                 path: path.to_path_buf(),
@@ -165,7 +196,11 @@ pub fn check_bert_weights(path: &Path, config: &BertConfig) -> Result<()> {
 /// [`Error::InvalidConfig`] for a bad config; the errors of [`check_bert_weights`]; a burn
 /// [`Error::Store`] if applying the tensors fails; [`Error::UnexpectedTensors`] if the file holds
 /// tensors that are neither used nor known to be unused (see [`HF_KEY_TABLE`]).
-pub fn load_bert(weights: impl AsRef<Path>, config: &BertConfig, device: &Device) -> Result<BertModel> {
+pub fn load_bert(
+    weights: impl AsRef<Path>,
+    config: &BertConfig,
+    device: &Device,
+) -> Result<BertModel> {
     let path = weights.as_ref();
     config.validate()?;
     check_bert_weights(path, config)?;
@@ -220,16 +255,34 @@ mod tests {
             }
             mapped
         };
-        assert_eq!(remap("bert.embeddings.LayerNorm.weight"), "embeddings.layer_norm.weight");
-        assert_eq!(remap("encoder.layer.11.attention.self.value.bias"), "layers.11.attention.value.bias");
-        assert_eq!(remap("encoder.layer.0.attention.output.dense.weight"), "layers.0.attention.output.weight");
+        assert_eq!(
+            remap("bert.embeddings.LayerNorm.weight"),
+            "embeddings.layer_norm.weight"
+        );
+        assert_eq!(
+            remap("encoder.layer.11.attention.self.value.bias"),
+            "layers.11.attention.value.bias"
+        );
+        assert_eq!(
+            remap("encoder.layer.0.attention.output.dense.weight"),
+            "layers.0.attention.output.weight"
+        );
         assert_eq!(
             remap("encoder.layer.3.attention.output.LayerNorm.bias"),
             "layers.3.attention.layer_norm.bias"
         );
-        assert_eq!(remap("encoder.layer.2.intermediate.dense.weight"), "layers.2.intermediate.weight");
-        assert_eq!(remap("encoder.layer.2.output.dense.bias"), "layers.2.output.bias");
-        assert_eq!(remap("encoder.layer.5.output.LayerNorm.weight"), "layers.5.output_norm.weight");
+        assert_eq!(
+            remap("encoder.layer.2.intermediate.dense.weight"),
+            "layers.2.intermediate.weight"
+        );
+        assert_eq!(
+            remap("encoder.layer.2.output.dense.bias"),
+            "layers.2.output.bias"
+        );
+        assert_eq!(
+            remap("encoder.layer.5.output.LayerNorm.weight"),
+            "layers.5.output_norm.weight"
+        );
         assert_eq!(remap("pooler.dense.weight"), "pooler.dense.weight");
     }
 }

@@ -27,7 +27,10 @@ impl LoraDelta {
     pub fn new(a: Tensor<2>, b: Tensor<2>, scale: f64) -> Self {
         let [_, r_a] = a.dims();
         let [r_b, _] = b.dims();
-        assert_eq!(r_a, r_b, "LoraDelta: A is [d_in, {r_a}] but B is [{r_b}, d_out]");
+        assert_eq!(
+            r_a, r_b,
+            "LoraDelta: A is [d_in, {r_a}] but B is [{r_b}, d_out]"
+        );
         Self { a, b, scale }
     }
 
@@ -61,7 +64,10 @@ impl LoraDelta {
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let [_, _, d_in] = x.dims();
         let [d_in_a, _] = self.a.dims();
-        assert_eq!(d_in, d_in_a, "LoraDelta: input width {d_in} but A is [{d_in_a}, r]");
+        assert_eq!(
+            d_in, d_in_a,
+            "LoraDelta: input width {d_in} but A is [{d_in_a}, r]"
+        );
         let low = linear(x, self.a.clone(), None); // [batch, seq, r]
         linear(low, self.b.clone(), None).mul_scalar(self.scale)
     }

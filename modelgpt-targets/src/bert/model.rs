@@ -188,7 +188,10 @@ impl BertAttention {
             }
         }
 
-        let split = |t: Tensor<3>| t.reshape([batch, seq, self.n_heads, d_head]).swap_dims(1, 2);
+        let split = |t: Tensor<3>| {
+            t.reshape([batch, seq, self.n_heads, d_head])
+                .swap_dims(1, 2)
+        };
         let (q, k, v) = (split(q), split(k), split(v)); // [batch, n_heads, seq, d_head]
 
         let mut scores = q.matmul(k.transpose()).div_scalar((d_head as f64).sqrt()); // [batch, n_heads, seq, seq]
@@ -360,7 +363,13 @@ mod tests {
         let input = BertInput::new(ids).attention_mask(keep);
         let plain = model.forward(input.clone());
 
-        let zero = || LoraDelta::with_alpha(Tensor::zeros([16, 4], &device), Tensor::zeros([4, 16], &device), 8.0);
+        let zero = || {
+            LoraDelta::with_alpha(
+                Tensor::zeros([16, 4], &device),
+                Tensor::zeros([4, 16], &device),
+                8.0,
+            )
+        };
         let lora: Vec<AttentionLora> = (0..2)
             .map(|_| AttentionLora::new().with_query(zero()).with_value(zero()))
             .collect();
@@ -370,14 +379,18 @@ mod tests {
             .into_data()
             .assert_approx_eq::<f32>(&with_zero.into_data(), Tolerance::absolute(1e-6));
 
-        let random = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Normal(0.0, 0.5), &device);
+        let random =
+            |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Normal(0.0, 0.5), &device);
         let lora = vec![
             AttentionLora::new().with_value(LoraDelta::new(random([16, 4]), random([4, 16]), 2.0)),
             AttentionLora::new(),
         ];
         let changed = model.forward_with_lora(input, &lora);
         let diff: f32 = (changed - plain).abs().max().into_scalar();
-        assert!(diff > 1e-3, "a non-zero value delta must change the output (diff {diff})");
+        assert!(
+            diff > 1e-3,
+            "a non-zero value delta must change the output (diff {diff})"
+        );
     }
 
     #[test]

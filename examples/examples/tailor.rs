@@ -1,0 +1,165 @@
+//! Tailor a model to your own CSV in one hypernetwork forward pass.
+//!
+//! ```text
+//! cargo run --release --example tailor -- --csv TRAIN.csv --target COLUMN [--description TEXT]
+//!     [--test-csv TEST.csv] [--finetune-epochs N] [--out DIR] [--json]
+//! cargo run --release --example tailor -- --model DIR --csv NEW.csv [--json]
+//! ```
+//!
+//! The requirement sentence is written by the Requirement Generator (`modelgpt-llm`): the offline
+//! template writer by default, or an OpenAI-compatible endpoint with `--endpoint URL --llm-model
+//! NAME`. The hypernetwork is the quickstart's cached checkpoint (meta-trained on first use).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use modelgpt_core::Requirement;
+use modelgpt_core::data::{Split, TabularDataset, read_csv_table};
+use modelgpt_examples::tabular::default_hypernet;
+use modelgpt_examples::{cache_dir, device, load_encoder};
+use modelgpt_hypernet::{ModelGpt, TailoredModel};
+use modelgpt_llm::{AnswerCache, OpenAiClient, RequirementGenerator};
+use modelgpt_targets::train::TrainConfig;
+use serde_json::json;
+
+#[derive(Parser, Debug)]
+#[command(about = "Generate a classifier for a CSV file, or predict with a saved one")]
+struct Args {
+    /// Training CSV (with a header), or new rows to predict on with --model.
+    #[arg(long)]
+    csv: PathBuf,
+    /// Name of the label column.
+    #[arg(long)]
+    target: Option<String>,
+    /// What the task is about (helps the requirement).
+    #[arg(long)]
+    description: Option<String>,
+    /// Labelled test CSV: report accuracy on it.
+    #[arg(long)]
+    test_csv: Option<PathBuf>,
+    /// ModelGPT-F: finetune the generated model this many epochs on the training CSV.
+    #[arg(long, default_value_t = 0)]
+    finetune_epochs: usize,
+    /// Save the model to this folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Predict with a saved model instead of generating one.
+    #[arg(long, conflicts_with_all = ["target", "test_csv", "out", "finetune_epochs"])]
+    model: Option<PathBuf>,
+    /// OpenAI-compatible endpoint for the requirement (e.g. http://127.0.0.1:8080/v1).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Model name at the endpoint.
+    #[arg(long, requires = "endpoint")]
+    llm_model: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn accuracy_on(model: &TailoredModel, path: &PathBuf, target: &str) -> Result<f64> {
+    let table = read_csv_table(path).with_context(|| format!("reading {}", path.display()))?;
+    let col = table.column_index(target)?;
+    let pred = model.predict_table(&table)?;
+    if pred.is_empty() {
+        bail!("{}: no rows", path.display());
+    }
+    let hits = pred.iter().zip(&table.rows).filter(|(p, row)| row[col].trim() == p.as_str()).count();
+    Ok(hits as f64 / pred.len() as f64)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let device = device();
+
+    if let Some(dir) = &args.model {
+        let model = TailoredModel::load(dir, &device).with_context(|| format!("loading model from {}", dir.display()))?;
+        let table = read_csv_table(&args.csv).with_context(|| format!("reading {}", args.csv.display()))?;
+        let labels = model.predict_table(&table)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&labels)?);
+        } else {
+            for l in labels {
+                println!("{l}");
+            }
+        }
+        return Ok(());
+    }
+
+    let Some(target) = &args.target else { bail!("--target COLUMN is required to generate a model") };
+    let data = TabularDataset::from_csv(&args.csv, target).with_context(|| format!("reading {}", args.csv.display()))?;
+
+    // Requirement Generator: template writer offline, or a real LLM endpoint.
+    let mut profile = data.profile(32, 0);
+    if let Some(d) = &args.description {
+        profile = profile.with_description(d.clone());
+    }
+    let mut generator = RequirementGenerator::new();
+    if let (Some(endpoint), Some(name)) = (&args.endpoint, &args.llm_model) {
+        let client = OpenAiClient::builder(endpoint.as_str()).model(name.as_str()).build()?;
+        generator = generator.with_openai(client).with_cache(AnswerCache::open_default());
+    }
+    let generated = generator.generate(&profile)?;
+    let requirement: Requirement = generated.requirement.clone();
+
+    let encoder = load_encoder(&device)?;
+    let cache = cache_dir();
+    let (hyper, config) = default_hypernet(&encoder, &cache, &device)?;
+    let mgpt = ModelGpt::builder().encoder(Box::new(encoder)).hypernet(hyper, config).build(&device)?;
+    let mut model = mgpt.generate(&data, &requirement)?;
+    let timing = model.timing();
+
+    if args.finetune_epochs > 0 {
+        let split = Split::seeded(data.n_rows(), &data.targets, (0.9, 0.1, 0.0), 0)?;
+        let cfg = TrainConfig::new().with_max_epochs(args.finetune_epochs).with_patience(0);
+        let outcome = model.finetune(&data, &split.train, &split.valid, &cfg, None)?;
+        if !args.json {
+            println!(
+                "ModelGPT-F: finetuned {} epochs, validation accuracy {:.3} -> {:.3}",
+                args.finetune_epochs,
+                outcome.history.first().map(|h| h.valid_acc).unwrap_or(0.0),
+                outcome.best_valid_acc
+            );
+        }
+    }
+    let test_accuracy = match &args.test_csv {
+        Some(p) => Some(accuracy_on(&model, p, target)?),
+        None => None,
+    };
+    if let Some(dir) = &args.out {
+        model.save(dir).with_context(|| format!("saving to {}", dir.display()))?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "requirement": requirement.as_str(),
+                "n_train": data.n_rows(),
+                "n_features": model.mlp().d_input(),
+                "n_classes": data.n_classes(),
+                "generation_ms": timing.total_ms(),
+                "test_accuracy": test_accuracy,
+            })
+        );
+    } else {
+        println!("requirement: {requirement}");
+        println!(
+            "generated an MLP for {} rows, {} features, {} classes in {:.2} ms (prepare {:.2}, encode {:.2}, hypernetwork {:.3})",
+            data.n_rows(),
+            model.mlp().d_input(),
+            data.n_classes(),
+            timing.total_ms(),
+            timing.prepare_ms,
+            timing.encode_ms,
+            timing.hypernet_ms
+        );
+        if let Some(a) = test_accuracy {
+            println!("test accuracy: {a:.3}");
+        }
+        if let Some(dir) = &args.out {
+            println!("saved to {}", dir.display());
+        }
+    }
+    Ok(())
+}
