@@ -3,4 +3,4 @@ use criterion::criterion_main;
 
 mod benchmarks;
 
-criterion_main!(benchmarks::encoder::benches, benchmarks::hypernet::benches, benchmarks::targets::benches);
+criterion_main!(benchmarks::encoder::benches, benchmarks::hypernet::benches, benchmarks::targets::benches, benchmarks::text::benches);

@@ -83,7 +83,7 @@ fn main() -> Result<()> {
             baselines = Some(all_baselines(&all, &config, &cache, &cfg, &device)?);
         }
         let base = baselines.as_ref().expect("set above");
-        let rows = evaluate(&hyper, &config, &tasks, base, &device)?;
+        let rows = evaluate(&encoder, &hyper, &config, &tasks, base, &device)?;
         let s = summarise(&variant.name(), &rows, &report, secs);
         println!(
             "{:<22} seen {:.3}  held-out {:.3}  above-majority {}/{}  gen {:.3} ms  speedup {:.0}x  (meta-train {:.0}s, best epoch {})",

@@ -2,6 +2,7 @@
 //! experiment behind `quickstart` (meta-training, generation, baselines, reports).
 
 pub mod tabular;
+pub mod text;
 
 use std::path::PathBuf;
 

@@ -47,6 +47,16 @@ pub enum Error {
         source: burn::store::SafetensorsStoreError,
     },
 
+    /// Saving or loading a resumable training snapshot (burnpack) failed.
+    #[error("{path}: {source}")]
+    Pack {
+        /// The snapshot file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: <burn::store::BurnpackStore as burn::store::ModuleStore>::Error,
+    },
+
     /// Input the hypernetwork cannot use (shapes, labels, empty samples).
     #[error("invalid {what}: {reason}")]
     InvalidInput {

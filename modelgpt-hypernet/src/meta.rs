@@ -2,9 +2,10 @@
 //! end-to-end alternative).
 //!
 //! Every step takes one task (tasks are shuffled each epoch), draws a requirement sentence at
-//! random from the task's pool (training never calls a language model), draws a random subset of
-//! the task's training rows as "the user's sample" for the statistics the general mode reads, and
-//! a minibatch for the loss. Then:
+//! random from the task's pool (training never calls a language model), splits the task's
+//! training rows at random into a "support" sample (the user's sample, whose statistics the
+//! general mode reads) and disjoint "query" rows, and draws the loss minibatch from the query
+//! rows. Then:
 //!
 //! - [`MetaRule::Delta`] (paper): `θ = H_φ(r)`; `θ'` = `θ` after `local_steps` Adam steps on the
 //!   task loss, with a separate inner optimiser state per task; `∇φ = (∂θ/∂φ)ᵀ (θ − θ')`.
@@ -12,8 +13,11 @@
 //!
 //! In both cases the outer step is Adam with the gradient norm clipped (paper: 0.25).
 //! After each epoch the mean validation accuracy of generated models over the training tasks
-//! decides the best checkpoint. Checkpoints are written atomically; a run resumes from its last
-//! completed epoch; the same seed gives the same result.
+//! decides the best checkpoint (epoch 0, the untrained generator, included). Checkpoints are
+//! written atomically; a run resumes from its last completed epoch with the outer Adam state
+//! (kept in burn's own format, which preserves the parameter ids the optimizer is keyed by); the
+//! same seed gives the same result. Limitation: the Delta rule's per-task inner Adam moments are
+//! not checkpointed, so a resumed Delta run restarts them (the end-to-end rule has none).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,7 +25,7 @@ use std::time::Instant;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_targets::MlpFamily;
@@ -96,7 +100,7 @@ impl Default for MetaTrainConfig {
             epochs: 300,
             steps_per_task: 4,
             batch_size: 128,
-            lr: 2e-3,
+            lr: 1e-4,
             grad_clip: 0.25,
             local_steps: 3,
             inner_lr: 1e-2,
@@ -112,9 +116,9 @@ impl Default for MetaTrainConfig {
 /// Statistics of one meta-training epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochReport {
-    /// 1-based epoch.
+    /// Epoch (0 = the untrained generator, evaluated before the first step).
     pub epoch: usize,
-    /// Mean task loss over the epoch's steps.
+    /// Mean task loss over the epoch's steps (0 for epoch 0, the untrained generator).
     pub mean_loss: f64,
     /// Mean validation accuracy of generated models over the training tasks.
     pub mean_valid_acc: f64,
@@ -146,7 +150,7 @@ struct CheckpointState {
 
 /// File names inside a checkpoint folder.
 const BEST: &str = "hypernet.safetensors";
-const LAST: &str = "last.safetensors";
+const LAST: &str = "last.bpk";
 const OPTIM: &str = "optimizer.bin";
 const STATE: &str = "state.json";
 
@@ -331,13 +335,13 @@ impl MetaTrainer {
                 let model = load_weights(self.hyper.init(device), &dir.join(BEST))?;
                 return Ok((model, state.report));
             }
-            model = load_weights(model, &dir.join(LAST))?;
+            model = load_resumable(model, &dir.join(LAST))?;
             best = load_weights(self.hyper.init(device), &dir.join(BEST))?;
             optim = optim.load(dir.join(OPTIM)).map_err(|e| Error::CheckpointMismatch {
                 path: dir.join(OPTIM),
                 reason: format!("optimizer state unreadable: {e:?}"),
             })?;
-            start_epoch = state.report.history.len() + 1;
+            start_epoch = state.report.history.last().map_or(1, |h| h.epoch + 1);
             report = state.report;
         }
 
@@ -363,6 +367,25 @@ impl MetaTrainer {
             .map(|t| MlpFamily::new(self.hyper.mlp_spec(t.cols, t.n_classes())))
             .collect::<std::result::Result<_, _>>()?;
 
+        if report.history.is_empty() {
+            // Epoch 0: the untrained generator (in general mode, the sample's discriminant
+            // classifier) is a candidate like any other epoch.
+            let valid = model.valid();
+            let mut acc_sum = 0.0;
+            for task in tasks {
+                acc_sum += evaluate_generated(&valid, &self.hyper, task, &task.valid, 0, device)?;
+            }
+            let mean_acc = acc_sum / tasks.len() as f64;
+            report.history.push(EpochReport {
+                epoch: 0,
+                mean_loss: 0.0,
+                mean_valid_acc: mean_acc,
+                elapsed_s: 0.0,
+            });
+            report.best_valid_acc = mean_acc;
+            report.best_epoch = 0;
+            best = valid;
+        }
         for epoch in start_epoch..=c.epochs {
             // Per-epoch seeding makes a resumed run identical to an uninterrupted one.
             let epoch_seed = c.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
@@ -378,14 +401,20 @@ impl MetaTrainer {
                     let req = rng.random_range(0..task.requirements.len());
                     let augment = self.hyper.mode == HyperMode::General && rng.random_bool(c.augment.clamp(0.0, 1.0));
                     let view = if augment { TaskView::random(task, &mut rng) } else { TaskView::full(task) };
-                    let pool = view.rows(&task.train);
-                    let hi = c.sample_max_rows.min(pool.len()).max(1);
+                    // Episodic split: the statistics come from a "support" sample, the loss from
+                    // disjoint "query" rows, as at generation time (statistics from the user's
+                    // training rows, accuracy on new rows).
+                    let mut pool = view.rows(&task.train);
+                    pool.shuffle(&mut rng);
+                    let n = pool.len();
+                    let hi = c.sample_max_rows.min(n - n / 4).max(1);
                     let lo = c.sample_min_rows.min(hi).max(1);
                     let m = rng.random_range(lo..=hi);
-                    let sample_rows: Vec<usize> = (0..m).map(|_| pool[rng.random_range(0..pool.len())]).collect();
-                    let ctx = view.context(task, req, &sample_rows, &ad)?;
-                    let rows: Vec<usize> = (0..c.batch_size.min(pool.len()))
-                        .map(|_| pool[rng.random_range(0..pool.len())])
+                    let (support, query) = pool.split_at(m);
+                    let query = if query.is_empty() { support } else { query };
+                    let ctx = view.context(task, req, support, &ad)?;
+                    let rows: Vec<usize> = (0..c.batch_size.min(query.len()))
+                        .map(|_| query[rng.random_range(0..query.len())])
                         .collect();
                     let (xb, yb) = view.gather(&task.train, task.cols, &rows);
                     let xb = Tensor::<2>::from_data(TensorData::new(xb, [rows.len(), view.cols.len()]), &ad);
@@ -453,7 +482,7 @@ impl MetaTrainer {
             if let Some(dir) = &self.checkpoint_dir {
                 save_weights(&best, &dir.join(BEST))?;
                 if !finished {
-                    save_weights(&model, &dir.join(LAST))?;
+                    save_resumable(&model, &dir.join(LAST))?;
                     let tmp = dir.join(format!(".{OPTIM}.tmp"));
                     optim.save(&tmp).map_err(|e| Error::InvalidInput {
                         what: "optimizer state".into(),
@@ -565,6 +594,31 @@ pub fn save_weights<M: Module>(module: &M, path: &Path) -> Result<()> {
         source,
     })?;
     write_atomic(path, &bytes)
+}
+
+/// Saves the module for resuming, in burn's own format, which keeps the parameter ids the
+/// optimizer state is keyed by (safetensors does not). Written to a temporary file, then renamed.
+fn save_resumable<M: Module>(module: &M, path: &Path) -> Result<()> {
+    let tmp = path.with_file_name(format!(".{}.{}.tmp", LAST, std::process::id()));
+    let mut store = BurnpackStore::from_file(&tmp).auto_extension(false).overwrite(true);
+    module.save_into(&mut store).map_err(|source| Error::Pack {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Loads a module saved by [`save_resumable`], parameter ids included.
+fn load_resumable<M: Module>(mut module: M, path: &Path) -> Result<M> {
+    let mut store = BurnpackStore::from_file(path).auto_extension(false);
+    module.load_from(&mut store).map_err(|source| Error::Pack {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(module)
 }
 
 /// Loads weights saved by [`save_weights`] into `module`.

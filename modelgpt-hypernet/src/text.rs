@@ -339,9 +339,10 @@ pub fn prototypes(embeddings: &[f32], d: usize, targets: &[usize], rows: &[usize
     out
 }
 
-/// Up to `per_class` rows of each class, chosen at random among `rows` (all of a class's rows
-/// when it has fewer).
-pub fn support_rows(targets: &[usize], rows: &[usize], n_classes: usize, per_class: usize, rng: &mut StdRng) -> Vec<usize> {
+/// Up to `per_class` rows of each class, chosen at random (seeded) among `rows` (all of a
+/// class's rows when it has fewer).
+pub fn support_rows(targets: &[usize], rows: &[usize], n_classes: usize, per_class: usize, seed: u64) -> Vec<usize> {
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
     for &r in rows {
         if targets[r] < n_classes {
@@ -350,7 +351,7 @@ pub fn support_rows(targets: &[usize], rows: &[usize], n_classes: usize, per_cla
     }
     let mut out = Vec::new();
     for mut class_rows in by_class {
-        class_rows.shuffle(rng);
+        class_rows.shuffle(&mut rng);
         out.extend(class_rows.into_iter().take(per_class));
     }
     out
@@ -481,7 +482,7 @@ pub fn meta_train_text(
         all.shuffle(&mut rng);
         let b = meta.batch_size.min(n.saturating_sub(task.n_classes)).max(1);
         let (batch, rest) = all.split_at(b);
-        let support = support_rows(&task.targets, rest, task.n_classes, meta.support_per_class, &mut rng);
+        let support = support_rows(&task.targets, rest, task.n_classes, meta.support_per_class, rng.random());
         let protos = prototypes(&task.base_embeddings, d, &task.targets, &support, task.n_classes);
         let req = &task.requirements[rng.random_range(0..task.requirements.len())];
         let input = TextTaskInput::from_host(req, &task.labels, &protos, d, &ad)?;
@@ -521,8 +522,7 @@ mod tests {
     #[test]
     fn support_is_capped_per_class() {
         let targets = [0, 0, 0, 1, 1, 2];
-        let mut rng = StdRng::seed_from_u64(1);
-        let s = support_rows(&targets, &[0, 1, 2, 3, 4, 5], 3, 2, &mut rng);
+        let s = support_rows(&targets, &[0, 1, 2, 3, 4, 5], 3, 2, 1);
         assert_eq!(s.len(), 5);
     }
 

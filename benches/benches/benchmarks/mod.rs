@@ -2,3 +2,4 @@
 pub mod encoder;
 pub mod hypernet;
 pub mod targets;
+pub mod text;

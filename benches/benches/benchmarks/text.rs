@@ -1,0 +1,65 @@
+//! Text ModelGPT generation latency: a full LoRA adapter set (r = 8, query/value of layers 4-5)
+//! + a classification head for all-MiniLM-L6-v2, **including** encoding the requirement and the
+//! label names with the frozen encoder (the paper's generation cost). The class prototypes are
+//! given (their support texts are encoded by the caller; see `reports/text.md`).
+//!
+//! Group name: `<backend>/text_generate`, parameter = number of classes.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use burn::tensor::Device;
+use criterion::{BenchmarkId, Criterion, criterion_group};
+use modelgpt_core::data::assets_dir;
+use modelgpt_hypernet::{TextHyperNetConfig, TextTaskInput};
+use modelgpt_targets::{BertRequirementEncoder, TextLoraFamily};
+
+const REQUIREMENT: &str =
+    "This is a task of text classification to assign Reuters news articles to one of several topics.";
+const LABELS: &[&str] = &[
+    "acquisitions", "crude oil", "earnings", "grain", "interest rates", "money and foreign exchange",
+    "shipping", "trade", "sports", "weather", "politics", "science", "health", "music", "film", "travel",
+    "food", "fashion", "technology", "education",
+];
+
+fn text_generate(c: &mut Criterion) {
+    let device = Device::default();
+    let encoder = match BertRequirementEncoder::from_dir(assets_dir().join("minilm"), &device) {
+        Ok(encoder) => encoder,
+        Err(err) => {
+            eprintln!("skipping text benches: {err} (run `python3 scripts/fetch_assets.py`)");
+            return;
+        }
+    };
+    let config = TextHyperNetConfig::default();
+    // Latency does not depend on the trained values: an initialised hypernetwork suffices.
+    let Ok(hyper) = config.init(&device) else { return };
+    let backend = format!("{device:?}").to_lowercase().replace("device<", "").chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>();
+    let mut group = c.benchmark_group(format!("{backend}/text_generate"));
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    for k in [2usize, 20] {
+        let Ok(family) = TextLoraFamily::for_model(encoder.model(), config.lora.clone(), k) else { return };
+        let protos = vec![1.0 / (384f32).sqrt(); k * 384];
+        group.bench_with_input(BenchmarkId::from_parameter(k), &k, |b, &k| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let mut texts = vec![REQUIREMENT];
+                    texts.extend(&LABELS[..k]);
+                    let emb = encoder.embed_vecs(black_box(&texts)).expect("fixed sentences");
+                    let input = TextTaskInput::from_host(&emb[0], &emb[1..].concat(), &protos, 384, &device)
+                        .expect("consistent shapes");
+                    let params = hyper.generate(&family, &input).expect("matching family");
+                    // Sync: read every generated tensor back before stopping the clock.
+                    for t in params.flat() {
+                        black_box(t.clone().into_data());
+                    }
+                }
+                start.elapsed()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, text_generate);
