@@ -3,4 +3,9 @@ use criterion::criterion_main;
 
 mod benchmarks;
 
-criterion_main!(benchmarks::encoder::benches, benchmarks::hypernet::benches, benchmarks::targets::benches, benchmarks::text::benches);
+criterion_main!(
+    benchmarks::encoder::benches,
+    benchmarks::hypernet::benches,
+    benchmarks::targets::benches,
+    benchmarks::text::benches
+);

@@ -12,8 +12,8 @@ use anyhow::Result;
 use clap::Parser;
 use modelgpt_core::RequirementEncoder;
 use modelgpt_examples::tabular::{
-    ExperimentConfig, Variant, all_baselines, evaluate, finetune_curves, meta_train, plot_curves, prepare_tasks, summarise,
-    write_reports,
+    DEFAULT_VARIANT, ExperimentConfig, Variant, all_baselines, evaluate, finetune_curves,
+    meta_train, plot_curves, prepare_tasks, summarise, write_reports,
 };
 use modelgpt_examples::{cache_dir, device, load_encoder};
 use modelgpt_hypernet::{HyperMode, MetaRule};
@@ -42,7 +42,10 @@ fn main() -> Result<()> {
     if args.fresh && cache.exists() {
         for entry in std::fs::read_dir(&cache)? {
             let p = entry?.path();
-            if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tabular-")) {
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("tabular-"))
+            {
                 if p.is_dir() {
                     std::fs::remove_dir_all(&p)?;
                 } else {
@@ -62,22 +65,29 @@ fn main() -> Result<()> {
         tasks.seen.len(),
         tasks.heldout.len()
     );
-    let mut variants = vec![Variant {
-        mode: HyperMode::General,
-        rule: MetaRule::EndToEnd,
-    }];
+    let mut variants = vec![DEFAULT_VARIANT];
     if args.variants == "all" {
         variants.extend([
-            Variant { mode: HyperMode::General, rule: MetaRule::Delta },
-            Variant { mode: HyperMode::Paper, rule: MetaRule::EndToEnd },
-            Variant { mode: HyperMode::Paper, rule: MetaRule::Delta },
+            Variant {
+                mode: HyperMode::General,
+                rule: MetaRule::Delta,
+            },
+            Variant {
+                mode: HyperMode::Paper,
+                rule: MetaRule::EndToEnd,
+            },
+            Variant {
+                mode: HyperMode::Paper,
+                rule: MetaRule::Delta,
+            },
         ]);
     }
     let mut summaries = Vec::new();
     let mut default_rows = Vec::new();
     let mut baselines = None;
     for (i, variant) in variants.iter().enumerate() {
-        let (hyper, config, report, secs) = meta_train(*variant, &tasks, encoder.embed_dim(), &cache, &cfg, &device)?;
+        let (hyper, config, report, secs) =
+            meta_train(*variant, &tasks, encoder.embed_dim(), &cache, &cfg, &device)?;
         if baselines.is_none() {
             let all: Vec<_> = tasks.seen.iter().chain(&tasks.heldout).collect();
             baselines = Some(all_baselines(&all, &config, &cache, &cfg, &device)?);
@@ -102,7 +112,10 @@ fn main() -> Result<()> {
             default_rows = rows;
         }
     }
-    println!("\n{:<18} {:<8} {:>9} {:>9} {:>7} {:>8} {:>9}", "task", "split", "generated", "trained", "logreg", "majority", "speedup");
+    println!(
+        "\n{:<18} {:<8} {:>9} {:>9} {:>7} {:>8} {:>9}",
+        "task", "split", "generated", "trained", "logreg", "majority", "speedup"
+    );
     for r in default_rows.iter().filter(|r| r.split == "heldout") {
         println!(
             "{:<18} {:<8} {:>9.3} {:>9.3} {:>7.3} {:>8.3} {:>8.0}x",
@@ -116,7 +129,14 @@ fn main() -> Result<()> {
         );
     }
     // ModelGPT-F: finetuning curves on a few held-out tasks, from the default variant.
-    let (hyper, config, _, _) = meta_train(variants[0], &tasks, encoder.embed_dim(), &cache, &cfg, &device)?;
+    let (hyper, config, _, _) = meta_train(
+        variants[0],
+        &tasks,
+        encoder.embed_dim(),
+        &cache,
+        &cfg,
+        &device,
+    )?;
     let mut curves = Vec::new();
     for name in ["iris", "wine", "vowel", "letter"] {
         if let Some(task) = tasks.heldout.iter().find(|t| t.name == name) {
@@ -129,7 +149,14 @@ fn main() -> Result<()> {
         Ok(()) => println!("figure written: {}", png.display()),
         Err(e) => eprintln!("warning: could not draw {}: {e:#}", png.display()),
     }
-    let (json, md) = write_reports(&args.reports, &default_rows, &summaries, &curves, &cfg, &device)?;
+    let (json, md) = write_reports(
+        &args.reports,
+        &default_rows,
+        &summaries,
+        &curves,
+        &cfg,
+        &device,
+    )?;
     println!("\nreports written: {} and {}", json.display(), md.display());
     Ok(())
 }

@@ -65,7 +65,11 @@ fn accuracy_on(model: &TailoredModel, path: &PathBuf, target: &str) -> Result<f6
     if pred.is_empty() {
         bail!("{}: no rows", path.display());
     }
-    let hits = pred.iter().zip(&table.rows).filter(|(p, row)| row[col].trim() == p.as_str()).count();
+    let hits = pred
+        .iter()
+        .zip(&table.rows)
+        .filter(|(p, row)| row[col].trim() == p.as_str())
+        .count();
     Ok(hits as f64 / pred.len() as f64)
 }
 
@@ -74,8 +78,10 @@ fn main() -> Result<()> {
     let device = device();
 
     if let Some(dir) = &args.model {
-        let model = TailoredModel::load(dir, &device).with_context(|| format!("loading model from {}", dir.display()))?;
-        let table = read_csv_table(&args.csv).with_context(|| format!("reading {}", args.csv.display()))?;
+        let model = TailoredModel::load(dir, &device)
+            .with_context(|| format!("loading model from {}", dir.display()))?;
+        let table =
+            read_csv_table(&args.csv).with_context(|| format!("reading {}", args.csv.display()))?;
         let labels = model.predict_table(&table)?;
         if args.json {
             println!("{}", serde_json::to_string(&labels)?);
@@ -87,8 +93,11 @@ fn main() -> Result<()> {
         return Ok(());
     }
 
-    let Some(target) = &args.target else { bail!("--target COLUMN is required to generate a model") };
-    let data = TabularDataset::from_csv(&args.csv, target).with_context(|| format!("reading {}", args.csv.display()))?;
+    let Some(target) = &args.target else {
+        bail!("--target COLUMN is required to generate a model")
+    };
+    let data = TabularDataset::from_csv(&args.csv, target)
+        .with_context(|| format!("reading {}", args.csv.display()))?;
 
     // Requirement Generator: template writer offline, or a real LLM endpoint.
     let mut profile = data.profile(32, 0);
@@ -97,8 +106,12 @@ fn main() -> Result<()> {
     }
     let mut generator = RequirementGenerator::new();
     if let (Some(endpoint), Some(name)) = (&args.endpoint, &args.llm_model) {
-        let client = OpenAiClient::builder(endpoint.as_str()).model(name.as_str()).build()?;
-        generator = generator.with_openai(client).with_cache(AnswerCache::open_default());
+        let client = OpenAiClient::builder(endpoint.as_str())
+            .model(name.as_str())
+            .build()?;
+        generator = generator
+            .with_openai(client)
+            .with_cache(AnswerCache::open_default()?);
     }
     let generated = generator.generate(&profile)?;
     let requirement: Requirement = generated.requirement.clone();
@@ -106,13 +119,18 @@ fn main() -> Result<()> {
     let encoder = load_encoder(&device)?;
     let cache = cache_dir();
     let (hyper, config) = default_hypernet(&encoder, &cache, &device)?;
-    let mgpt = ModelGpt::builder().encoder(Box::new(encoder)).hypernet(hyper, config).build(&device)?;
+    let mgpt = ModelGpt::builder()
+        .encoder(Box::new(encoder))
+        .hypernet(hyper, config)
+        .build(&device)?;
     let mut model = mgpt.generate(&data, &requirement)?;
     let timing = model.timing();
 
     if args.finetune_epochs > 0 {
         let split = Split::seeded(data.n_rows(), &data.targets, (0.9, 0.1, 0.0), 0)?;
-        let cfg = TrainConfig::new().with_max_epochs(args.finetune_epochs).with_patience(0);
+        let cfg = TrainConfig::new()
+            .with_max_epochs(args.finetune_epochs)
+            .with_patience(0);
         let outcome = model.finetune(&data, &split.train, &split.valid, &cfg, None)?;
         if !args.json {
             println!(
@@ -128,7 +146,9 @@ fn main() -> Result<()> {
         None => None,
     };
     if let Some(dir) = &args.out {
-        model.save(dir).with_context(|| format!("saving to {}", dir.display()))?;
+        model
+            .save(dir)
+            .with_context(|| format!("saving to {}", dir.display()))?;
     }
     if args.json {
         println!(

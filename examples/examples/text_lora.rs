@@ -73,15 +73,23 @@ fn main() -> Result<()> {
         eprintln!("wrote {}/text.json and text.md", args.report_dir.display());
         return Ok(());
     }
-    let Some(path) = &args.jsonl else { bail!("--jsonl is required") };
+    let Some(path) = &args.jsonl else {
+        bail!("--jsonl is required")
+    };
 
     let dir = modelgpt_examples::text::checkpoint_dir();
     let (hyper, hcfg) = match TextHyperNet::load(&dir, &device) {
         Ok(loaded) => loaded,
         Err(err) => {
-            eprintln!("no text hypernetwork in {} ({err}); meta-training one now", dir.display());
+            eprintln!(
+                "no text hypernetwork in {} ({err}); meta-training one now",
+                dir.display()
+            );
             let prepared = prepare_all(&encoder, &cfg)?;
-            (train_hypernet(&encoder, &prepared, &cfg, &device)?, cfg.hyper.clone())
+            (
+                train_hypernet(&encoder, &prepared, &cfg, &device)?,
+                cfg.hyper.clone(),
+            )
         }
     };
 
@@ -91,7 +99,10 @@ fn main() -> Result<()> {
     if let Some(d) = &args.description {
         profile = profile.with_description(d.clone());
     }
-    let requirement = RequirementGenerator::new().generate(&profile)?.requirement.to_string();
+    let requirement = RequirementGenerator::new()
+        .generate(&profile)?
+        .requirement
+        .to_string();
     let labels = train.label_names.clone();
     let k = labels.len();
     let family = TextLoraFamily::for_model(encoder.model(), hcfg.lora.clone(), k)?;
@@ -119,7 +130,10 @@ fn main() -> Result<()> {
     let emb = encoder.embed_vecs(&texts)?;
     let input = TextTaskInput::from_host(&emb[0], &emb[1..].concat(), &protos, d, &device)?;
     let params = hyper.generate(&family, &input)?.detach();
-    let _ = params.flat().last().map(|x| x.clone().sum().into_scalar::<f32>());
+    let _ = params
+        .flat()
+        .last()
+        .map(|x| x.clone().sum().into_scalar::<f32>());
     let generation_ms = t0.elapsed().as_secs_f64() * 1e3;
 
     let mut test_accuracy = None;
@@ -127,12 +141,23 @@ fn main() -> Result<()> {
     if let Some(test_path) = &args.test_jsonl {
         let test = TextDataset::from_jsonl(test_path, &args.text_field, &args.label_field)
             .with_context(|| format!("reading {}", test_path.display()))?;
-        let index: HashMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i))
+            .collect();
         let rows: Vec<(usize, usize)> = (0..test.n_rows())
-            .filter_map(|r| index.get(test.label_names[test.targets[r]].as_str()).map(|&c| (r, c)))
+            .filter_map(|r| {
+                index
+                    .get(test.label_names[test.targets[r]].as_str())
+                    .map(|&c| (r, c))
+            })
             .collect();
         if rows.len() < test.n_rows() {
-            eprintln!("skipping {} test rows whose label is not among the training labels", test.n_rows() - rows.len());
+            eprintln!(
+                "skipping {} test rows whose label is not among the training labels",
+                test.n_rows() - rows.len()
+            );
         }
         if !rows.is_empty() {
             let part = encode_part(
@@ -144,7 +169,11 @@ fn main() -> Result<()> {
             let logits = family.forward_chunked(encoder.model(), &params, &part.features, 64)?;
             let values: Vec<f32> = logits.clone().into_data().iter::<f32>().collect();
             let pred = argmax_rows(logits)?;
-            let hits = pred.iter().zip(&part.targets).filter(|(p, t)| p == t).count();
+            let hits = pred
+                .iter()
+                .zip(&part.targets)
+                .filter(|(p, t)| p == t)
+                .count();
             test_accuracy = Some(hits as f64 / rows.len() as f64);
             for (i, &(r, c)) in rows.iter().enumerate() {
                 predictions.push(serde_json::json!({
@@ -156,10 +185,18 @@ fn main() -> Result<()> {
 
     if let Some(out) = &args.out {
         save_peft_adapter(out, &family, &params, &labels)?;
-        save_merged(out.join("merged"), &family, &params, assets_dir().join("minilm").join("model.safetensors"))?;
+        save_merged(
+            out.join("merged"),
+            &family,
+            &params,
+            assets_dir().join("minilm").join("model.safetensors"),
+        )?;
         if !predictions.is_empty() {
             let lines: Vec<String> = predictions.iter().map(|p| p.to_string()).collect();
-            modelgpt_hypernet::write_atomic(&out.join("predictions.jsonl"), (lines.join("\n") + "\n").as_bytes())?;
+            modelgpt_hypernet::write_atomic(
+                &out.join("predictions.jsonl"),
+                (lines.join("\n") + "\n").as_bytes(),
+            )?;
         }
     }
 
@@ -174,7 +211,10 @@ fn main() -> Result<()> {
     } else {
         println!("requirement: {requirement}");
         println!("{k} classes: {}", labels.join(", "));
-        println!("generation: {generation_ms:.1} ms (+ {support_ms:.0} ms encoding {} support texts)", support.len());
+        println!(
+            "generation: {generation_ms:.1} ms (+ {support_ms:.0} ms encoding {} support texts)",
+            support.len()
+        );
         if let Some(acc) = test_accuracy {
             println!("test accuracy: {acc:.3}");
         }

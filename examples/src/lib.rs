@@ -33,6 +33,10 @@ pub fn cache_dir() -> PathBuf {
 /// When the assets are missing (run `python3 scripts/fetch_assets.py`) or unreadable.
 pub fn load_encoder(device: &Device) -> anyhow::Result<BertRequirementEncoder> {
     let dir = assets_dir().join("minilm");
-    BertRequirementEncoder::from_dir(&dir, device)
-        .with_context(|| format!("loading the MiniLM encoder from {} (run `python3 scripts/fetch_assets.py`)", dir.display()))
+    BertRequirementEncoder::from_dir(&dir, device).with_context(|| {
+        format!(
+            "loading the MiniLM encoder from {} (run `python3 scripts/fetch_assets.py`)",
+            dir.display()
+        )
+    })
 }

@@ -8,17 +8,18 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
+use modelgpt_core::TargetFamily;
 use modelgpt_core::data::{Catalog, Dataset};
 use modelgpt_core::{Modality, RequirementEncoder};
 use modelgpt_hypernet::meta::{accuracy, evaluate_generated};
 use modelgpt_hypernet::{
-    TaskSample, EmbeddingCache, HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer,
-    PaperTask, PreparedTask, to_params,
+    EmbeddingCache, HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig,
+    MetaTrainReport, MetaTrainer, PaperTask, PreparedTask, TaskSample, to_params,
 };
 use modelgpt_targets::train::{
-    EpochStats, LabeledRows, TrainConfig, logistic_regression, majority_accuracy, time_to_reach, train_classifier,
+    EpochStats, LabeledRows, TrainConfig, logistic_regression, majority_accuracy, time_to_reach,
+    train_classifier,
 };
-use modelgpt_core::TargetFamily;
 use modelgpt_targets::{MlpFamily, MlpSpec};
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +57,10 @@ impl Default for ExperimentConfig {
         Self {
             seed: 42,
             max_train_rows: 2000,
-            baseline: TrainConfig::new().with_max_epochs(60).with_patience(8).with_seed(42),
+            baseline: TrainConfig::new()
+                .with_max_epochs(60)
+                .with_patience(8)
+                .with_seed(42),
             meta: MetaTrainConfig::default(),
         }
     }
@@ -80,15 +84,18 @@ pub fn prepare_tasks(
     cfg: &ExperimentConfig,
     device: &Device,
 ) -> Result<TaskSet> {
-    let catalog = Catalog::load().context("loading the task catalog (run `python3 scripts/fetch_assets.py`)")?;
+    let catalog = Catalog::load()
+        .context("loading the task catalog (run `python3 scripts/fetch_assets.py`)")?;
     let mut cache = EmbeddingCache::open(cache_dir.join("embeddings.json"));
     let mut seen = Vec::new();
     let mut heldout = Vec::new();
     let entries: Vec<_> = catalog.by_modality(Modality::Tabular).cloned().collect();
     let bar = indicatif::ProgressBar::new(entries.len() as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("prepare  [{elapsed_precise}] {bar:30} {pos}/{len} tasks {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "prepare  [{elapsed_precise}] {bar:30} {pos}/{len} tasks {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     for entry in entries {
         bar.set_message(entry.name.clone());
@@ -118,6 +125,16 @@ pub fn prepare_tasks(
     cache.save()?;
     Ok(TaskSet { seen, heldout })
 }
+
+/// The variant users get: general mode, end-to-end rule.
+pub const DEFAULT_VARIANT: Variant = Variant {
+    mode: HyperMode::General,
+    rule: MetaRule::EndToEnd,
+};
+
+/// Epoch cap of the comparison variants (keeps the first quickstart run near 10 minutes on 2
+/// cores).
+pub const COMPARISON_EPOCHS: usize = 150;
 
 /// One meta-training variant (mode x rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,10 +182,24 @@ pub fn meta_train(
     let mut meta = cfg.meta.clone();
     meta.rule = variant.rule;
     meta.seed = cfg.seed;
+    if variant != DEFAULT_VARIANT {
+        meta.epochs = meta.epochs.min(COMPARISON_EPOCHS);
+    }
     let dir = cache_dir.join(format!("tabular-{}", variant.name()));
     let t0 = Instant::now();
     let trainer = MetaTrainer::new(hyper.clone(), meta).with_checkpoint_dir(&dir);
-    let (model, report) = trainer.train(&tasks.seen, device)?;
+    let (model, report) = match trainer.train(&tasks.seen, device) {
+        // A cache written by another configuration (e.g. an older version): train afresh.
+        Err(modelgpt_hypernet::Error::CheckpointMismatch { .. }) => {
+            eprintln!(
+                "{}: cached checkpoint is for another configuration; retraining",
+                dir.display()
+            );
+            std::fs::remove_dir_all(&dir)?;
+            trainer.train(&tasks.seen, device)?
+        }
+        other => other?,
+    };
     Ok((model, hyper, report, t0.elapsed().as_secs_f64()))
 }
 
@@ -191,7 +222,12 @@ pub struct Baselines {
 ///
 /// # Errors
 /// Training errors.
-pub fn baselines(task: &PreparedTask, hyper: &HyperNetConfig, cfg: &ExperimentConfig, device: &Device) -> Result<Baselines> {
+pub fn baselines(
+    task: &PreparedTask,
+    hyper: &HyperNetConfig,
+    cfg: &ExperimentConfig,
+    device: &Device,
+) -> Result<Baselines> {
     let k = task.n_classes();
     let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
     let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
@@ -225,22 +261,34 @@ pub fn all_baselines(
     device: &Device,
 ) -> Result<BTreeMap<String, Baselines>> {
     let path = cache_dir.join("tabular-baselines.json");
-    let key = serde_json::to_string(&(&cfg.baseline, cfg.seed, cfg.max_train_rows, hyper.target_width, hyper.target_depth))?;
+    let key = serde_json::to_string(&(
+        &cfg.baseline,
+        cfg.seed,
+        cfg.max_train_rows,
+        hyper.target_width,
+        hyper.target_depth,
+    ))?;
     let mut cached: (String, BTreeMap<String, Baselines>) = std::fs::read(&path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .filter(|(k, _): &(String, BTreeMap<String, Baselines>)| *k == key)
         .unwrap_or_else(|| (key.clone(), BTreeMap::new()));
-    let todo: Vec<&&PreparedTask> = tasks.iter().filter(|t| !cached.1.contains_key(&t.name)).collect();
+    let todo: Vec<&&PreparedTask> = tasks
+        .iter()
+        .filter(|t| !cached.1.contains_key(&t.name))
+        .collect();
     if !todo.is_empty() {
         let bar = indicatif::ProgressBar::new(todo.len() as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("baseline [{elapsed_precise}] {bar:30} {pos}/{len} tasks, ETA {eta} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "baseline [{elapsed_precise}] {bar:30} {pos}/{len} tasks, ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         for t in todo {
             bar.set_message(t.name.clone());
-            let b = baselines(t, hyper, cfg, device).with_context(|| format!("baselines of {}", t.name))?;
+            let b = baselines(t, hyper, cfg, device)
+                .with_context(|| format!("baselines of {}", t.name))?;
             cached.1.insert(t.name.clone(), b);
             modelgpt_hypernet::write_atomic(&path, &serde_json::to_vec(&cached)?)?;
             bar.inc(1);
@@ -292,13 +340,25 @@ pub struct TaskResult {
 ///
 /// # Errors
 /// Generation errors.
-pub fn generation_ms(hyper: &HyperNet, config: &HyperNetConfig, task: &PreparedTask, reps: usize, device: &Device) -> Result<f64> {
+pub fn generation_ms(
+    hyper: &HyperNet,
+    config: &HyperNetConfig,
+    task: &PreparedTask,
+    reps: usize,
+    device: &Device,
+) -> Result<f64> {
     let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
     let all: Vec<usize> = (0..task.train.rows()).collect();
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t0 = Instant::now();
-        let sample = TaskSample::from_rows(&task.train.x, task.cols, &task.train.y, &all, task.n_classes())?;
+        let sample = TaskSample::from_rows(
+            &task.train.x,
+            task.cols,
+            &task.train.y,
+            &all,
+            task.n_classes(),
+        )?;
         let ctx = task.context(0, &sample, device);
         let tensors = hyper.generate_tensors(&task.name, &ctx)?;
         let params = to_params(&family, tensors)?;
@@ -316,9 +376,17 @@ pub fn generation_ms(hyper: &HyperNet, config: &HyperNetConfig, task: &PreparedT
 ///
 /// # Errors
 /// Encoder errors.
-pub fn encode_ms(encoder: &dyn RequirementEncoder, task: &PreparedTask, device: &Device) -> Result<f64> {
+pub fn encode_ms(
+    encoder: &dyn RequirementEncoder,
+    task: &PreparedTask,
+    device: &Device,
+) -> Result<f64> {
     let mut texts: Vec<String> = vec![task.requirements[0].clone()];
-    texts.extend(task.feature_names.iter().map(|n| modelgpt_hypernet::feature_text(n)));
+    texts.extend(
+        task.feature_names
+            .iter()
+            .map(|n| modelgpt_hypernet::feature_text(n)),
+    );
     texts.extend(task.label_names.iter().cloned());
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let t0 = Instant::now();
@@ -339,8 +407,10 @@ pub fn evaluate(
     base: &BTreeMap<String, Baselines>,
     device: &Device,
 ) -> Result<Vec<TaskResult>> {
-    let seen_features: std::collections::HashSet<usize> = tasks.seen.iter().map(|t| t.cols).collect();
-    let seen_classes: std::collections::HashSet<usize> = tasks.seen.iter().map(|t| t.n_classes()).collect();
+    let seen_features: std::collections::HashSet<usize> =
+        tasks.seen.iter().map(|t| t.cols).collect();
+    let seen_classes: std::collections::HashSet<usize> =
+        tasks.seen.iter().map(|t| t.n_classes()).collect();
     let mut out = Vec::new();
     for (split, list) in [("seen", &tasks.seen), ("heldout", &tasks.heldout)] {
         for task in list.iter() {
@@ -367,7 +437,8 @@ pub fn evaluate(
                 n_features: task.cols,
                 n_classes: task.n_classes(),
                 unseen_shape: split == "heldout"
-                    && (!seen_features.contains(&task.cols) || !seen_classes.contains(&task.n_classes())),
+                    && (!seen_features.contains(&task.cols)
+                        || !seen_classes.contains(&task.n_classes())),
                 generated_valid_acc: gen_valid,
             });
         }
@@ -406,7 +477,11 @@ pub struct Summary {
 
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
     let v: Vec<f64> = v.collect();
-    if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -418,19 +493,32 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Summarises a variant's results.
-pub fn summarise(variant: &str, rows: &[TaskResult], report: &MetaTrainReport, meta_train_s: f64) -> Summary {
+pub fn summarise(
+    variant: &str,
+    rows: &[TaskResult],
+    report: &MetaTrainReport,
+    meta_train_s: f64,
+) -> Summary {
     fn part<'a>(rows: &'a [TaskResult], s: &'static str) -> impl Iterator<Item = &'a TaskResult> {
         rows.iter().filter(move |r| r.split == s)
     }
-    let ratio = |s: &'static str| mean(part(rows, s).map(|r| r.generated_acc)) / mean(part(rows, s).map(|r| r.finetuned_acc));
+    let ratio = |s: &'static str| {
+        mean(part(rows, s).map(|r| r.generated_acc)) / mean(part(rows, s).map(|r| r.finetuned_acc))
+    };
     Summary {
         variant: variant.to_string(),
         seen_ratio: ratio("seen"),
         heldout_ratio: ratio("heldout"),
-        heldout_above_majority: part(rows, "heldout").filter(|r| r.generated_acc > r.majority_acc).count(),
+        heldout_above_majority: part(rows, "heldout")
+            .filter(|r| r.generated_acc > r.majority_acc)
+            .count(),
         heldout_count: part(rows, "heldout").count(),
         median_generation_ms: median(rows.iter().map(|r| r.generation_ms).collect()),
-        median_speedup: median(rows.iter().map(|r| r.finetune_ms / r.generation_ms.max(1e-9)).collect()),
+        median_speedup: median(
+            rows.iter()
+                .map(|r| r.finetune_ms / r.generation_ms.max(1e-9))
+                .collect(),
+        ),
         median_speedup_with_encoding: median(
             rows.iter()
                 .map(|r| r.finetune_ms / (r.generation_ms + r.encode_ms).max(1e-9))
@@ -462,23 +550,29 @@ pub fn write_reports(
     md.push_str("# Tabular ModelGPT: generated vs trained models\n\n");
     md.push_str(&format!(
         "Produced by `cargo run --release --example quickstart` on {device:?}, {} CPU threads. Seed {}; training rows capped at {} per task; \
-         per-task MLP baseline: Adam lr {}, up to {} epochs, early stopping (patience {}). Generated and baseline MLPs have the same shape \
-         (2 hidden layers of 32, LeakyReLU).\n\n",
+         per-task MLP baseline: Adam lr {}, up to {} epochs, early stopping (patience {}), trained on the whole training split. \
+         Generated and baseline MLPs have the same shape ({} hidden layers of {}, LeakyReLU).\n\n",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         cfg.seed,
         cfg.max_train_rows,
         cfg.baseline.lr,
         cfg.baseline.max_epochs,
-        cfg.baseline.patience
+        cfg.baseline.patience,
+        HyperNetConfig::general(0).target_depth,
+        HyperNetConfig::general(0).target_width,
     ));
     md.push_str("## Variants (mode x meta-training rule)\n\n");
     md.push_str("| variant | seen: generated/trained | held-out: generated/trained | held-out above majority | median generation ms | median speedup | median speedup incl. text encoding | best mean valid acc (epoch) | meta-train s |\n|---|---|---|---|---|---|---|---|---|\n");
     for s in summaries {
         md.push_str(&format!(
-            "| {} | {:.3} | {} | {}/{} | {:.3} | {:.0}x | {:.1}x | {:.3} ({}) | {:.0} |\n",
+            "| {} | {:.3} | {} | {}/{} | {:.3} | {:.0}x | {:.3}x | {:.3} ({}) | {:.0} |\n",
             s.variant,
             s.seen_ratio,
-            if s.heldout_ratio.is_nan() { "n/a (cannot serve unseen tasks)".to_string() } else { format!("{:.3}", s.heldout_ratio) },
+            if s.heldout_ratio.is_nan() {
+                "n/a (cannot serve unseen tasks)".to_string()
+            } else {
+                format!("{:.3}", s.heldout_ratio)
+            },
             s.heldout_above_majority,
             s.heldout_count,
             s.median_generation_ms,
@@ -489,7 +583,21 @@ pub fn write_reports(
             s.meta_train_s
         ));
     }
+    md.push_str(&format!(
+        "\nMeta-training: Adam lr {}, batch {}, {} steps per task per epoch, up to {} epochs for the default variant and {} for the others, \
+         patience {}; epoch 0 is the untrained generator. The paper mode has per-task heads and cannot serve held-out tasks.\n",
+        cfg.meta.lr, cfg.meta.batch_size, cfg.meta.steps_per_task, cfg.meta.epochs, cfg.meta.epochs.min(COMPARISON_EPOCHS), cfg.meta.patience
+    ));
     md.push_str("\nTargets: seen >= 0.97, held-out >= 0.90 and above majority on every held-out task, generation <= 2 ms, speedup >= 1000x.\n\n");
+    if let Some(s) = summaries.first() {
+        md.push_str(&format!(
+            "Generation time = the sample statistics (class means and shrunk linear-discriminant directions of the training rows) + the \
+             hypernetwork forward + materialisation of the MLP. Encoding the requirement, feature names and label names with MiniLM is \
+             reported apart (median {:.1} ms uncached; strings are cached across calls). Speedup = wall time the per-task MLP needed to \
+             reach the generated model's validation accuracy / generation time.\n\n",
+            s.median_encode_ms
+        ));
+    }
     if let Some(s) = summaries.first() {
         let miss = |ok: bool| if ok { "met" } else { "MISSED" };
         md.push_str(&format!(
@@ -535,7 +643,11 @@ pub fn write_reports(
                      | task | generated (0 epochs) | ModelGPT-F (1 epoch) | random init, 1 epoch | valid acc after 1 / 5 / 20 epochs from generated | from random |\n|---|---|---|---|---|---|\n");
         for c in curves {
             let at = |v: &[f64], i: usize| v.get(i).or(v.last()).copied().unwrap_or(f64::NAN);
-            let gen_test = default_rows.iter().find(|r| r.task == c.task).map(|r| r.generated_acc).unwrap_or(f64::NAN);
+            let gen_test = default_rows
+                .iter()
+                .find(|r| r.task == c.task)
+                .map(|r| r.generated_acc)
+                .unwrap_or(f64::NAN);
             md.push_str(&format!(
                 "| {} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} |\n",
                 c.task,
@@ -569,11 +681,14 @@ pub fn default_hypernet(
 ) -> Result<(HyperNet, HyperNetConfig)> {
     let cfg = ExperimentConfig::default();
     let tasks = prepare_tasks(encoder, cache_dir, &cfg, device)?;
-    let variant = Variant {
-        mode: HyperMode::General,
-        rule: MetaRule::EndToEnd,
-    };
-    let (hyper, config, _, _) = meta_train(variant, &tasks, encoder.embed_dim(), cache_dir, &cfg, device)?;
+    let (hyper, config, _, _) = meta_train(
+        DEFAULT_VARIANT,
+        &tasks,
+        encoder.embed_dim(),
+        cache_dir,
+        &cfg,
+        device,
+    )?;
     Ok((hyper, config))
 }
 
@@ -608,14 +723,28 @@ pub fn finetune_curves(
     let spec = config.mlp_spec(task.cols, task.n_classes());
     let family = MlpFamily::new(spec.clone())?;
     let ctx = task.context(0, &task.sample, device);
-    let generated = family.materialize(to_params(&family, hyper.generate_tensors(&task.name, &ctx)?)?, device)?;
-    let run = |init: Option<modelgpt_targets::Mlp>, epochs: usize| -> Result<modelgpt_targets::train::TrainOutcome> {
+    let generated = family.materialize(
+        to_params(&family, hyper.generate_tensors(&task.name, &ctx)?)?,
+        device,
+    )?;
+    let run = |init: Option<modelgpt_targets::Mlp>,
+               epochs: usize|
+     -> Result<modelgpt_targets::train::TrainOutcome> {
         let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
         let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
-        let tc = cfg.baseline.clone().with_max_epochs(epochs).with_patience(0);
+        let tc = cfg
+            .baseline
+            .clone()
+            .with_max_epochs(epochs)
+            .with_patience(0);
         Ok(train_classifier(&spec, init, tr, va, &tc, device, None)?)
     };
-    let curve = |o: &modelgpt_targets::train::TrainOutcome| o.history.iter().map(|h| h.valid_acc as f64).collect::<Vec<_>>();
+    let curve = |o: &modelgpt_targets::train::TrainOutcome| {
+        o.history
+            .iter()
+            .map(|h| h.valid_acc as f64)
+            .collect::<Vec<_>>()
+    };
     let from_gen = run(Some(generated.clone()), epochs)?;
     let rnd = run(None, epochs)?;
     // ModelGPT-F: one epoch from the generated weights, evaluated with the final (not the best)
@@ -625,7 +754,10 @@ pub fn finetune_curves(
         let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
         let tc = cfg.baseline.clone().with_max_epochs(1).with_patience(0);
         let o = train_classifier(&spec, init, tr, va, &tc, device, None)?;
-        Ok(accuracy(o.model.forward(task.test.x_tensor(task.cols, device)), &task.test.y))
+        Ok(accuracy(
+            o.model.forward(task.test.x_tensor(task.cols, device)),
+            &task.test.y,
+        ))
     };
     Ok(FinetuneCurves {
         task: task.name.clone(),
@@ -662,7 +794,10 @@ pub fn plot_curves(curves: &[FinetuneCurves], path: &Path) -> Result<()> {
             .fold(1.0f64, f64::min)
             .max(0.0);
         let mut chart = ChartBuilder::on(area)
-            .caption(format!("{}: validation accuracy while finetuning", c.task), ("sans-serif", 18))
+            .caption(
+                format!("{}: validation accuracy while finetuning", c.task),
+                ("sans-serif", 18),
+            )
             .margin(12)
             .x_label_area_size(32)
             .y_label_area_size(44)
@@ -679,10 +814,15 @@ pub fn plot_curves(curves: &[FinetuneCurves], path: &Path) -> Result<()> {
             (&c.from_random, BLUE, "from random init"),
         ] {
             chart
-                .draw_series(LineSeries::new(series.iter().enumerate().map(|(i, v)| (i as f64, *v)), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    series.iter().enumerate().map(|(i, v)| (i as f64, *v)),
+                    color.stroke_width(2),
+                ))
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()

@@ -18,9 +18,14 @@ use modelgpt_core::data::{Catalog, Dataset};
 use modelgpt_core::{GeneratedParams, Modality};
 use modelgpt_hypernet::meta::cross_entropy;
 use modelgpt_hypernet::text::{prototypes, support_rows};
-use modelgpt_hypernet::{TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaTask, TextTaskInput, meta_train_text};
+use modelgpt_hypernet::{
+    TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaTask, TextTaskInput, meta_train_text,
+};
 use modelgpt_targets::text::{HEAD_SCALE, argmax_rows};
-use modelgpt_targets::{BertModel, BertRequirementEncoder, PrefixFeatures, TextLoraFamily, TextLoraModule, encode_prefix, load_bert};
+use modelgpt_targets::{
+    BertModel, BertRequirementEncoder, PrefixFeatures, TextLoraFamily, TextLoraModule,
+    encode_prefix, load_bert,
+};
 use serde::Serialize;
 
 /// A small seeded generator (SplitMix64) for shuffles; keeps this crate free of `rand`.
@@ -87,10 +92,7 @@ impl Default for TextExperimentConfig {
             max_test: 200,
             held_out: DEFAULT_HELD_OUT.iter().map(|s| s.to_string()).collect(),
             hyper: TextHyperNetConfig::default(),
-            meta: TextMetaConfig {
-                steps: 800,
-                ..TextMetaConfig::default()
-            },
+            meta: TextMetaConfig::default(),
             finetune_epochs: 5,
             finetune_lr: 3e-3,
             multitask_steps: 250,
@@ -157,21 +159,33 @@ pub fn stratified(rows: &[usize], targets: &[usize], max: usize, seed: u64) -> V
     for mut class in by_class {
         rng.shuffle(&mut class);
         let len = class.len() as f64;
-        keyed.extend(class.into_iter().enumerate().map(|(i, r)| ((i as f64 + 0.5) / len, r)));
+        keyed.extend(
+            class
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| ((i as f64 + 0.5) / len, r)),
+        );
     }
     keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
     keyed.into_iter().take(max).map(|(_, r)| r).collect()
 }
 
 fn to_host(t: Tensor<2>) -> Result<Vec<f32>> {
-    Ok(t.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?)
+    Ok(t.into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?)
 }
 
 /// Prefix features and frozen-encoder embeddings of `texts`.
 ///
 /// # Errors
 /// Tokenizer failures.
-pub fn encode_part(encoder: &BertRequirementEncoder, texts: Vec<String>, targets: Vec<usize>, config: &TextHyperNetConfig) -> Result<TextPart> {
+pub fn encode_part(
+    encoder: &BertRequirementEncoder,
+    texts: Vec<String>,
+    targets: Vec<usize>,
+    config: &TextHyperNetConfig,
+) -> Result<TextPart> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let first = config.lora.first_layer();
     let features = encode_prefix(encoder, &refs, first, config.lora.max_length)?;
@@ -180,19 +194,37 @@ pub fn encode_part(encoder: &BertRequirementEncoder, texts: Vec<String>, targets
     let mut start = 0;
     while start < n {
         let end = (start + 64).min(n);
-        base.extend(to_host(TextLoraFamily::base_embed(encoder.model(), first, &features.slice(start..end)))?);
+        base.extend(to_host(TextLoraFamily::base_embed(
+            encoder.model(),
+            first,
+            &features.slice(start..end),
+        ))?);
         start = end;
     }
-    Ok(TextPart { texts, features, base, targets })
+    Ok(TextPart {
+        texts,
+        features,
+        base,
+        targets,
+    })
 }
 
 /// Loads, splits, subsamples and encodes one catalog task.
 ///
 /// # Errors
 /// Catalog, data or tokenizer failures.
-pub fn prepare_task(encoder: &BertRequirementEncoder, catalog: &Catalog, name: &str, cfg: &TextExperimentConfig) -> Result<PreparedText> {
-    let entry = catalog.get(name).with_context(|| format!("no task `{name}`"))?;
-    let Dataset::Text(ds) = catalog.load_task(name)? else { bail!("`{name}` is not a text task") };
+pub fn prepare_task(
+    encoder: &BertRequirementEncoder,
+    catalog: &Catalog,
+    name: &str,
+    cfg: &TextExperimentConfig,
+) -> Result<PreparedText> {
+    let entry = catalog
+        .get(name)
+        .with_context(|| format!("no task `{name}`"))?;
+    let Dataset::Text(ds) = catalog.load_task(name)? else {
+        bail!("`{name}` is not a text task")
+    };
     let split = entry.split(&ds.targets, cfg.seed)?;
     let pick = |rows: &[usize], max, seed| stratified(rows, &ds.targets, max, seed);
     let part = |rows: Vec<usize>| -> Result<TextPart> {
@@ -225,10 +257,19 @@ pub fn prepare_task(encoder: &BertRequirementEncoder, catalog: &Catalog, name: &
 ///
 /// # Errors
 /// Shape errors.
-pub fn accuracy(family: &TextLoraFamily, model: &BertModel, params: &GeneratedParams, part: &TextPart) -> Result<f64> {
+pub fn accuracy(
+    family: &TextLoraFamily,
+    model: &BertModel,
+    params: &GeneratedParams,
+    part: &TextPart,
+) -> Result<f64> {
     let logits = family.forward_chunked(model, params, &part.features, 64)?;
     let pred = argmax_rows(logits)?;
-    let hits = pred.iter().zip(&part.targets).filter(|(p, t)| p == t).count();
+    let hits = pred
+        .iter()
+        .zip(&part.targets)
+        .filter(|(p, t)| p == t)
+        .count();
     Ok(hits as f64 / part.targets.len().max(1) as f64)
 }
 
@@ -240,7 +281,12 @@ pub fn zeroshot_accuracy(task: &PreparedText, d: usize) -> f64 {
     for i in 0..n {
         let e = &task.test.base[i * d..(i + 1) * d];
         let best = (0..k)
-            .map(|c| e.iter().zip(&task.label_emb[c * d..(c + 1) * d]).map(|(a, b)| a * b).sum::<f32>())
+            .map(|c| {
+                e.iter()
+                    .zip(&task.label_emb[c * d..(c + 1) * d])
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>()
+            })
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map_or(0, |(c, _)| c);
@@ -268,16 +314,28 @@ pub fn meta_task(t: &PreparedText) -> TextMetaTask {
 ///
 /// # Errors
 /// Generation errors.
-pub fn generate(hyper: &TextHyperNet, family: &TextLoraFamily, t: &PreparedText, req: usize, per_class: usize, seed: u64, device: &Device) -> Result<(GeneratedParams, f64)> {
+pub fn generate(
+    hyper: &TextHyperNet,
+    family: &TextLoraFamily,
+    t: &PreparedText,
+    req: usize,
+    per_class: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<(GeneratedParams, f64)> {
     let d = family.d_model();
     let all: Vec<usize> = (0..t.train.targets.len()).collect();
     let support = support_rows(&t.train.targets, &all, t.n_classes(), per_class, seed);
     let protos = prototypes(&t.train.base, d, &t.train.targets, &support, t.n_classes());
     let t0 = Instant::now();
-    let input = TextTaskInput::from_host(&t.requirement_emb[req], &t.label_emb, &protos, d, device)?;
+    let input =
+        TextTaskInput::from_host(&t.requirement_emb[req], &t.label_emb, &protos, d, device)?;
     let params = hyper.generate(family, &input)?.detach();
     // Read one value back so the timing includes the (possibly lazy) computation.
-    let _ = params.flat().last().map(|x| x.clone().sum().into_scalar::<f32>());
+    let _ = params
+        .flat()
+        .last()
+        .map(|x| x.clone().sum().into_scalar::<f32>());
     Ok((params, t0.elapsed().as_secs_f64() * 1e3))
 }
 
@@ -298,7 +356,15 @@ pub struct FinetuneResult {
 ///
 /// # Errors
 /// Shape errors.
-pub fn finetune(family: &TextLoraFamily, plain: &BertModel, ad_model: &BertModel, t: &PreparedText, cfg: &TextExperimentConfig, target: f64, device: &Device) -> Result<FinetuneResult> {
+pub fn finetune(
+    family: &TextLoraFamily,
+    plain: &BertModel,
+    ad_model: &BertModel,
+    t: &PreparedText,
+    cfg: &TextExperimentConfig,
+    target: f64,
+    device: &Device,
+) -> Result<FinetuneResult> {
     let ad = device.clone().autodiff();
     ad.seed(cfg.seed);
     let mut module = TextLoraModule::init(family, &ad).train();
@@ -315,7 +381,11 @@ pub fn finetune(family: &TextLoraFamily, plain: &BertModel, ad_model: &BertModel
         rng.shuffle(&mut rows);
         for batch in rows.chunks(16) {
             let params = module.params()?;
-            let logits = family.forward(ad_model, &params, &t.train.features.select(batch).autodiff())?;
+            let logits = family.forward(
+                ad_model,
+                &params,
+                &t.train.features.select(batch).autodiff(),
+            )?;
             let yb: Vec<usize> = batch.iter().map(|&r| t.train.targets[r]).collect();
             let loss = cross_entropy(logits, &yb);
             let grads = GradientsParams::from_grads(loss.backward(), &module);
@@ -350,13 +420,20 @@ pub struct MultiTaskLora {
 impl MultiTaskLora {
     fn init(families: &[TextLoraFamily], device: &Device) -> Self {
         let first = TextLoraModule::init(&families[0], device);
-        let p = first.params().map(|p| p.flat().to_vec()).unwrap_or_default();
+        let p = first
+            .params()
+            .map(|p| p.flat().to_vec())
+            .unwrap_or_default();
         let n_lora = p.len().saturating_sub(2);
         let shared = p.into_iter().take(n_lora).map(Param::from_tensor).collect();
         let mut heads = Vec::new();
         for f in families {
             let e = &f.spec().entries()[n_lora];
-            heads.push(Param::from_tensor(Tensor::random([e.numel()], Distribution::Normal(0.0, 0.01 / HEAD_SCALE), device)));
+            heads.push(Param::from_tensor(Tensor::random(
+                [e.numel()],
+                Distribution::Normal(0.0, 0.01 / HEAD_SCALE),
+                device,
+            )));
             heads.push(Param::from_tensor(Tensor::zeros([f.n_classes()], device)));
         }
         Self { shared, heads }
@@ -374,7 +451,14 @@ impl MultiTaskLora {
 ///
 /// # Errors
 /// Shape errors.
-pub fn multitask(families: &[TextLoraFamily], plain: &BertModel, ad_model: &BertModel, tasks: &[&PreparedText], cfg: &TextExperimentConfig, device: &Device) -> Result<Vec<f64>> {
+pub fn multitask(
+    families: &[TextLoraFamily],
+    plain: &BertModel,
+    ad_model: &BertModel,
+    tasks: &[&PreparedText],
+    cfg: &TextExperimentConfig,
+    device: &Device,
+) -> Result<Vec<f64>> {
     let ad = device.clone().autodiff();
     ad.seed(cfg.seed);
     let mut module = MultiTaskLora::init(families, &ad).train();
@@ -387,7 +471,11 @@ pub fn multitask(families: &[TextLoraFamily], plain: &BertModel, ad_model: &Bert
         rng.shuffle(&mut rows);
         rows.truncate(16);
         let params = module.params(&families[ti], ti)?;
-        let logits = families[ti].forward(ad_model, &params, &t.train.features.select(&rows).autodiff())?;
+        let logits = families[ti].forward(
+            ad_model,
+            &params,
+            &t.train.features.select(&rows).autodiff(),
+        )?;
         let yb: Vec<usize> = rows.iter().map(|&r| t.train.targets[r]).collect();
         let grads = GradientsParams::from_grads(cross_entropy(logits, &yb).backward(), &module);
         module = optim.step(cfg.finetune_lr, module, grads);
@@ -396,7 +484,14 @@ pub fn multitask(families: &[TextLoraFamily], plain: &BertModel, ad_model: &Bert
     tasks
         .iter()
         .enumerate()
-        .map(|(i, t)| accuracy(&families[i], plain, &module.params(&families[i], i)?, &t.test))
+        .map(|(i, t)| {
+            accuracy(
+                &families[i],
+                plain,
+                &module.params(&families[i], i)?,
+                &t.test,
+            )
+        })
         .collect()
 }
 
@@ -442,7 +537,12 @@ pub struct TextReportRow {
 pub fn autodiff_backbone(device: &Device) -> Result<BertModel> {
     let dir = modelgpt_core::data::assets_dir().join("minilm");
     let config = modelgpt_targets::BertConfig::load_hf(dir.join("config.json"))?;
-    Ok(load_bert(dir.join("model.safetensors"), &config, &device.clone().autodiff())?.no_grad())
+    Ok(load_bert(
+        dir.join("model.safetensors"),
+        &config,
+        &device.clone().autodiff(),
+    )?
+    .no_grad())
 }
 
 /// Where the meta-trained text hypernetwork is kept.
@@ -454,14 +554,34 @@ pub fn checkpoint_dir() -> PathBuf {
 ///
 /// # Errors
 /// Data, asset and training failures.
-pub fn train_hypernet(encoder: &BertRequirementEncoder, prepared: &[PreparedText], cfg: &TextExperimentConfig, device: &Device) -> Result<TextHyperNet> {
-    let seen: Vec<TextMetaTask> = prepared.iter().filter(|t| !cfg.held_out.contains(&t.name)).map(meta_task).collect();
-    eprintln!("meta-training on {} tasks, {} steps ...", seen.len(), cfg.meta.steps);
+pub fn train_hypernet(
+    encoder: &BertRequirementEncoder,
+    prepared: &[PreparedText],
+    cfg: &TextExperimentConfig,
+    device: &Device,
+) -> Result<TextHyperNet> {
+    let seen: Vec<TextMetaTask> = prepared
+        .iter()
+        .filter(|t| !cfg.held_out.contains(&t.name))
+        .map(meta_task)
+        .collect();
+    eprintln!(
+        "meta-training on {} tasks, {} steps ...",
+        seen.len(),
+        cfg.meta.steps
+    );
     let ad_model = autodiff_backbone(device)?;
     let _ = encoder;
-    let (hyper, report) = meta_train_text(&cfg.hyper, &cfg.meta, &seen, &ad_model, device, |step, loss| {
-        eprintln!("  step {step}: loss {loss:.3}");
-    })?;
+    let (hyper, report) = meta_train_text(
+        &cfg.hyper,
+        &cfg.meta,
+        &seen,
+        &ad_model,
+        device,
+        |step, loss| {
+            eprintln!("  step {step}: loss {loss:.3}");
+        },
+    )?;
     eprintln!("meta-training took {:.0} s", report.elapsed_s);
     hyper.save(&cfg.hyper, &checkpoint_dir())?;
     Ok(hyper)
@@ -471,9 +591,16 @@ pub fn train_hypernet(encoder: &BertRequirementEncoder, prepared: &[PreparedText
 ///
 /// # Errors
 /// Data failures.
-pub fn prepare_all(encoder: &BertRequirementEncoder, cfg: &TextExperimentConfig) -> Result<Vec<PreparedText>> {
-    let catalog = Catalog::load().context("loading the catalog (run `python3 scripts/fetch_assets.py`)")?;
-    let names: Vec<String> = catalog.by_modality(Modality::Text).map(|e| e.name.clone()).collect();
+pub fn prepare_all(
+    encoder: &BertRequirementEncoder,
+    cfg: &TextExperimentConfig,
+) -> Result<Vec<PreparedText>> {
+    let catalog =
+        Catalog::load().context("loading the catalog (run `python3 scripts/fetch_assets.py`)")?;
+    let names: Vec<String> = catalog
+        .by_modality(Modality::Text)
+        .map(|e| e.name.clone())
+        .collect();
     let mut out = Vec::new();
     for name in names {
         let t0 = Instant::now();
@@ -487,7 +614,12 @@ pub fn prepare_all(encoder: &BertRequirementEncoder, cfg: &TextExperimentConfig)
 ///
 /// # Errors
 /// Data, asset, training and I/O failures.
-pub fn run_experiment(encoder: &BertRequirementEncoder, cfg: &TextExperimentConfig, report_dir: &Path, device: &Device) -> Result<Vec<TextReportRow>> {
+pub fn run_experiment(
+    encoder: &BertRequirementEncoder,
+    cfg: &TextExperimentConfig,
+    report_dir: &Path,
+    device: &Device,
+) -> Result<Vec<TextReportRow>> {
     let t_all = Instant::now();
     let prepared = prepare_all(encoder, cfg)?;
     let prep_s = t_all.elapsed().as_secs_f64();
@@ -503,7 +635,9 @@ pub fn run_experiment(encoder: &BertRequirementEncoder, cfg: &TextExperimentConf
         .map(|t| TextLoraFamily::for_model(plain, cfg.hyper.lora.clone(), t.n_classes()))
         .collect::<std::result::Result<_, _>>()?;
 
-    let seen_idx: Vec<usize> = (0..prepared.len()).filter(|&i| !cfg.held_out.contains(&prepared[i].name)).collect();
+    let seen_idx: Vec<usize> = (0..prepared.len())
+        .filter(|&i| !cfg.held_out.contains(&prepared[i].name))
+        .collect();
     let t_mt = Instant::now();
     let mt = if cfg.multitask_steps > 0 {
         let fams: Vec<TextLoraFamily> = seen_idx.iter().map(|&i| families[i].clone()).collect();
@@ -524,26 +658,72 @@ pub fn run_experiment(encoder: &BertRequirementEncoder, cfg: &TextExperimentConf
         texts.extend(label_texts.iter().map(String::as_str));
         let _ = encoder.embed_vecs(&texts)?;
         let encode_ms = t0.elapsed().as_secs_f64() * 1e3;
-        let (params, gen_ms) = generate(&hyper, family, t, 0, cfg.meta.support_per_class, cfg.seed, device)?;
+        let (params, gen_ms) = generate(
+            &hyper,
+            family,
+            t,
+            0,
+            cfg.meta.support_per_class,
+            cfg.seed,
+            device,
+        )?;
         let generation_ms = encode_ms + gen_ms;
         // Support encoding cost: ≤ 16 texts per class through the whole frozen encoder.
         let all: Vec<usize> = (0..t.train.targets.len()).collect();
-        let support = support_rows(&t.train.targets, &all, t.n_classes(), cfg.meta.support_per_class, cfg.seed);
+        let support = support_rows(
+            &t.train.targets,
+            &all,
+            t.n_classes(),
+            cfg.meta.support_per_class,
+            cfg.seed,
+        );
         let support_texts: Vec<&str> = support.iter().map(|&r| t.train.texts[r].as_str()).collect();
         let s0 = Instant::now();
-        let feats = encode_prefix(encoder, &support_texts, cfg.hyper.lora.first_layer(), cfg.hyper.lora.max_length)?;
-        let _ = to_host(TextLoraFamily::base_embed(plain, cfg.hyper.lora.first_layer(), &feats))?;
+        let feats = encode_prefix(
+            encoder,
+            &support_texts,
+            cfg.hyper.lora.first_layer(),
+            cfg.hyper.lora.max_length,
+        )?;
+        let _ = to_host(TextLoraFamily::base_embed(
+            plain,
+            cfg.hyper.lora.first_layer(),
+            &feats,
+        ))?;
         let support_encoding_ms = s0.elapsed().as_secs_f64() * 1e3;
 
         let generated_acc = accuracy(family, plain, &params, &t.test)?;
         let generated_valid_acc = accuracy(family, plain, &params, &t.valid)?;
-        let (p0, _) = generate(&untrained, family, t, 0, cfg.meta.support_per_class, cfg.seed, device)?;
+        let (p0, _) = generate(
+            &untrained,
+            family,
+            t,
+            0,
+            cfg.meta.support_per_class,
+            cfg.seed,
+            device,
+        )?;
         let untrained_generator_acc = accuracy(family, plain, &p0, &t.test)?;
-        let ft = finetune(family, plain, &ad_model, t, cfg, generated_valid_acc, device)?;
-        let multitask_acc = mt.as_ref().and_then(|accs| seen_idx.iter().position(|&j| j == i).map(|p| accs[p]));
+        let ft = finetune(
+            family,
+            plain,
+            &ad_model,
+            t,
+            cfg,
+            generated_valid_acc,
+            device,
+        )?;
+        let multitask_acc = mt
+            .as_ref()
+            .and_then(|accs| seen_idx.iter().position(|&j| j == i).map(|p| accs[p]));
         let row = TextReportRow {
             task: t.name.clone(),
-            split: if cfg.held_out.contains(&t.name) { "held_out" } else { "seen" }.into(),
+            split: if cfg.held_out.contains(&t.name) {
+                "held_out"
+            } else {
+                "seen"
+            }
+            .into(),
             n_classes: t.n_classes(),
             n_test: t.test.targets.len(),
             generated_acc,
@@ -560,8 +740,15 @@ pub fn run_experiment(encoder: &BertRequirementEncoder, cfg: &TextExperimentConf
         };
         eprintln!(
             "{:<26} {:<8} gen {:.3} ft {:.3} mt {:?} zs {:.3} untrained {:.3} | gen {:.1} ms, ft {:.0} ms",
-            row.task, row.split, row.generated_acc, row.lora_finetuned_acc, row.multitask_acc, row.zeroshot_similarity_acc,
-            row.untrained_generator_acc, row.generation_ms, row.finetune_ms
+            row.task,
+            row.split,
+            row.generated_acc,
+            row.lora_finetuned_acc,
+            row.multitask_acc,
+            row.zeroshot_similarity_acc,
+            row.untrained_generator_acc,
+            row.generation_ms,
+            row.finetune_ms
         );
         rows.push(row);
     }
@@ -570,7 +757,14 @@ pub fn run_experiment(encoder: &BertRequirementEncoder, cfg: &TextExperimentConf
     Ok(rows)
 }
 
-fn write_reports(rows: &[TextReportRow], cfg: &TextExperimentConfig, dir: &Path, prep_s: f64, meta_s: f64, total_s: f64) -> Result<()> {
+fn write_reports(
+    rows: &[TextReportRow],
+    cfg: &TextExperimentConfig,
+    dir: &Path,
+    prep_s: f64,
+    meta_s: f64,
+    total_s: f64,
+) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_vec_pretty(rows)?;
     modelgpt_hypernet::write_atomic(&dir.join("text.json"), &json)?;
@@ -579,7 +773,10 @@ fn write_reports(rows: &[TextReportRow], cfg: &TextExperimentConfig, dir: &Path,
     let held: Vec<&TextReportRow> = rows.iter().filter(|r| r.split == "held_out").collect();
     let ratio = |r: &&TextReportRow| r.generated_acc / r.lora_finetuned_acc.max(1e-9);
     let seen_ok = seen.iter().filter(|r| ratio(r) >= 0.95).count();
-    let held_ok = held.iter().filter(|r| r.generated_acc > r.zeroshot_similarity_acc).count();
+    let held_ok = held
+        .iter()
+        .filter(|r| r.generated_acc > r.zeroshot_similarity_acc)
+        .count();
     let max_gen = rows.iter().map(|r| r.generation_ms).fold(0.0, f64::max);
     let speedups: Vec<f64> = rows.iter().filter_map(|r| r.speedup).collect();
     let min_speed = speedups.iter().copied().fold(f64::INFINITY, f64::min);
@@ -592,7 +789,7 @@ fn write_reports(rows: &[TextReportRow], cfg: &TextExperimentConfig, dir: &Path,
     md.push_str(&format!(
         "- Backbone: all-MiniLM-L6-v2 (6 layers, 384 wide), frozen. LoRA r = {}, alpha = {} on query/value of layers {:?}; texts cut at {} tokens.\n\
          - Per task: ≤ {} training, ≤ {} validation, ≤ {} test texts (stratified subsamples of the catalog split, seed {}).\n\
-         - Cached: the hidden states after the frozen layers 0..{} of every text (computed once); every step runs only the adapted layers, mean pooling + L2 and the head.\n\
+         - Cached: the hidden states after the frozen layers 0..{} (exclusive) of every text (computed once); every step runs only the adapted layers, mean pooling + L2 and the head.\n\
          - Meta-training: end-to-end, {} steps of batch {}, Adam lr {}, support ≤ {} texts per class for the prototypes, on the seen tasks only; held out: {:?}.\n\
          - Baselines: per-task LoRA finetuning (same r/alpha/layers, Adam lr {}, batch 16, {} epochs, best validation epoch); multi-task LoRA (shared factors, per-task heads, {} steps round robin over the seen tasks); zero-shot cosine between the frozen sentence embedding and the label-name embeddings.\n\
          - Wall time: preparation {:.0} s, meta-training {:.0} s, whole run {:.0} s.\n\n",
@@ -605,15 +802,32 @@ fn write_reports(rows: &[TextReportRow], cfg: &TextExperimentConfig, dir: &Path,
     for r in rows {
         md.push_str(&format!(
             "| {} | {} | {} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {:.1} | {:.0} | {:.0} | {} |\n",
-            r.task, r.split, r.n_classes, r.generated_acc, r.lora_finetuned_acc,
+            r.task,
+            r.split,
+            r.n_classes,
+            r.generated_acc,
+            r.lora_finetuned_acc,
             r.multitask_acc.map_or("n/a".into(), |a| format!("{a:.3}")),
-            r.zeroshot_similarity_acc, r.untrained_generator_acc, r.generation_ms, r.support_encoding_ms, r.finetune_ms,
-            r.finetune_to_match_ms.map_or("never".into(), |m| format!("{m:.0}"))
+            r.zeroshot_similarity_acc,
+            r.untrained_generator_acc,
+            r.generation_ms,
+            r.support_encoding_ms,
+            r.finetune_ms,
+            r.finetune_to_match_ms
+                .map_or("never".into(), |m| format!("{m:.0}"))
         ));
     }
     md.push_str("\n## Targets\n\n");
-    md.push_str(&format!("- Seen tasks ≥ 95% of per-task LoRA finetuning: {seen_ok}/{} tasks — {}.\n", seen.len(), met(seen_ok == seen.len())));
-    md.push_str(&format!("- Held-out tasks above the similarity zero-shot: {held_ok}/{} tasks — {}.\n", held.len(), met(held_ok == held.len())));
+    md.push_str(&format!(
+        "- Seen tasks ≥ 95% of per-task LoRA finetuning: {seen_ok}/{} tasks — {}.\n",
+        seen.len(),
+        met(seen_ok == seen.len())
+    ));
+    md.push_str(&format!(
+        "- Held-out tasks above the similarity zero-shot: {held_ok}/{} tasks — {}.\n",
+        held.len(),
+        met(held_ok == held.len())
+    ));
     md.push_str(&format!(
         "- Generation ≤ 100 ms incl. requirement + label encoding: max {max_gen:.1} ms — {}. Not included: encoding the ≤ 16 support texts per class for the prototypes (column `support enc ms`).\n",
         met(max_gen <= 100.0)

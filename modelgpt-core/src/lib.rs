@@ -67,8 +67,9 @@ pub use burn::tensor::{Device, Tensor};
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        DataProfile, Device, Error, GeneratedParams, LanguageModel, Modality, ParamRole, ParamSpec, Prompt,
-        Requirement, RequirementEncoder, Result, SampleRecord, TargetFamily, TaskSpec, Tensor,
+        DataProfile, Device, Error, GeneratedParams, LanguageModel, Modality, ParamRole, ParamSpec,
+        Prompt, Requirement, RequirementEncoder, Result, SampleRecord, TargetFamily, TaskSpec,
+        Tensor,
     };
 }
 

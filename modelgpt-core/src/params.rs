@@ -62,7 +62,12 @@ impl ParamSpec {
     }
 
     /// Appends a tensor (builder style).
-    pub fn with(mut self, name: impl Into<String>, shape: impl Into<Vec<usize>>, role: ParamRole) -> Self {
+    pub fn with(
+        mut self,
+        name: impl Into<String>,
+        shape: impl Into<Vec<usize>>,
+        role: ParamRole,
+    ) -> Self {
         self.push(name, shape, role);
         self
     }
@@ -166,7 +171,10 @@ impl GeneratedParams {
             }
             flat.push(t);
         }
-        Ok(Self { spec, tensors: flat })
+        Ok(Self {
+            spec,
+            tensors: flat,
+        })
     }
 
     /// Pairs flattened tensors (each `[numel]`) with their spec.
@@ -204,7 +212,10 @@ impl GeneratedParams {
     /// [`Error::UnknownParam`] for an unknown name; [`Error::ShapeMismatch`] when `D` is not the
     /// tensor's rank.
     pub fn get<const D: usize>(&self, name: &str) -> Result<Tensor<D>> {
-        let i = self.spec.index_of(name).ok_or_else(|| Error::UnknownParam { name: name.into() })?;
+        let i = self
+            .spec
+            .index_of(name)
+            .ok_or_else(|| Error::UnknownParam { name: name.into() })?;
         let shape = &self.spec.entries()[i].shape;
         if shape.len() != D {
             return Err(Error::ShapeMismatch {

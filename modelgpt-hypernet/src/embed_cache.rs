@@ -35,7 +35,8 @@ impl EmbeddingCache {
             ..Self::default()
         };
         if let Ok(bytes) = std::fs::read(&path)
-            && let Ok((dim, map)) = serde_json::from_slice::<(usize, HashMap<String, Vec<f32>>)>(&bytes)
+            && let Ok((dim, map)) =
+                serde_json::from_slice::<(usize, HashMap<String, Vec<f32>>)>(&bytes)
         {
             cache.dim = dim;
             cache.map = map;
@@ -57,7 +58,12 @@ impl EmbeddingCache {
     ///
     /// # Errors
     /// Encoder failures.
-    pub fn embed(&mut self, encoder: &dyn RequirementEncoder, texts: &[String], device: &Device) -> Result<Vec<f32>> {
+    pub fn embed(
+        &mut self,
+        encoder: &dyn RequirementEncoder,
+        texts: &[String],
+        device: &Device,
+    ) -> Result<Vec<f32>> {
         let dim = encoder.embed_dim();
         if self.dim != dim {
             self.map.clear();
@@ -72,15 +78,16 @@ impl EmbeddingCache {
         missing.dedup();
         for chunk in missing.chunks(32) {
             let emb = encoder.encode(chunk, device)?;
-            let values = emb
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| Error::InvalidInput {
-                    what: "encoder output".into(),
-                    reason: format!("{e:?}"),
-                })?;
+            let values =
+                emb.into_data()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| Error::InvalidInput {
+                        what: "encoder output".into(),
+                        reason: format!("{e:?}"),
+                    })?;
             for (i, t) in chunk.iter().enumerate() {
-                self.map.insert((*t).to_string(), values[i * dim..(i + 1) * dim].to_vec());
+                self.map
+                    .insert((*t).to_string(), values[i * dim..(i + 1) * dim].to_vec());
             }
             self.dirty = true;
         }
@@ -98,10 +105,11 @@ impl EmbeddingCache {
     /// I/O failures.
     pub fn save(&mut self) -> Result<()> {
         if let (Some(path), true) = (&self.path, self.dirty) {
-            let bytes = serde_json::to_vec(&(self.dim, &self.map)).map_err(|source| Error::Json {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes =
+                serde_json::to_vec(&(self.dim, &self.map)).map_err(|source| Error::Json {
+                    path: path.clone(),
+                    source,
+                })?;
             write_atomic(path, &bytes)?;
             self.dirty = false;
         }

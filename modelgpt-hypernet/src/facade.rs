@@ -7,7 +7,9 @@ use std::time::Instant;
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_core::data::{CsvTable, TabularDataset, TabularPreprocessor};
 use modelgpt_core::{Requirement, RequirementEncoder, TargetFamily};
-use modelgpt_targets::train::{EpochStats, LabeledRows, TrainConfig, TrainOutcome, predict, train_classifier};
+use modelgpt_targets::train::{
+    EpochStats, LabeledRows, TrainConfig, TrainOutcome, predict, train_classifier,
+};
 use modelgpt_targets::{Mlp, MlpFamily};
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +103,8 @@ fn read_checkpoint_config(dir: &Path) -> Result<HyperNetConfig> {
         path: path.clone(),
         source,
     })?;
-    let state: State = serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })?;
+    let state: State =
+        serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })?;
     Ok(state.hypernet)
 }
 
@@ -158,13 +161,20 @@ impl ModelGpt {
     /// # Errors
     /// [`Error::InvalidInput`] for a sample with fewer than 2 classes; preprocessing and encoder
     /// errors; [`Error::UnseenTask`] in paper mode.
-    pub fn generate(&self, sample: &TabularDataset, requirement: &Requirement) -> Result<TailoredModel> {
+    pub fn generate(
+        &self,
+        sample: &TabularDataset,
+        requirement: &Requirement,
+    ) -> Result<TailoredModel> {
         let t0 = Instant::now();
         let k = sample.label_names.len();
         if k < 2 || sample.n_rows() == 0 {
             return Err(Error::InvalidInput {
                 what: format!("sample `{}`", sample.name),
-                reason: format!("need rows of at least 2 classes, got {} rows and {k} classes", sample.n_rows()),
+                reason: format!(
+                    "need rows of at least 2 classes, got {} rows and {k} classes",
+                    sample.n_rows()
+                ),
             });
         }
         let rows: Vec<usize> = (0..sample.n_rows()).collect();
@@ -175,7 +185,11 @@ impl ModelGpt {
         let e = self.encoder.embed_dim();
         let (req, feat, lab) = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            let req = cache.embed(self.encoder.as_ref(), &[requirement.as_str().to_string()], &self.device)?;
+            let req = cache.embed(
+                self.encoder.as_ref(),
+                &[requirement.as_str().to_string()],
+                &self.device,
+            )?;
             let names: Vec<String> = pre.output_names().iter().map(|n| feature_text(n)).collect();
             let feat = cache.embed(self.encoder.as_ref(), &names, &self.device)?;
             let lab = cache.embed(self.encoder.as_ref(), &sample.label_names, &self.device)?;
@@ -295,7 +309,10 @@ impl TailoredModel {
     pub fn predict_table(&self, table: &CsvTable) -> Result<Vec<String>> {
         let m = self.meta.preprocessor.transform_table(table)?;
         let idx = predict(&self.mlp, &m.data)?;
-        Ok(idx.into_iter().map(|i| self.meta.labels[i].clone()).collect())
+        Ok(idx
+            .into_iter()
+            .map(|i| self.meta.labels[i].clone())
+            .collect())
     }
 
     /// Accuracy on `rows` of `data`.
@@ -304,7 +321,11 @@ impl TailoredModel {
     /// Column mismatches.
     pub fn accuracy(&self, data: &TabularDataset, rows: &[usize]) -> Result<f64> {
         let pred = self.predict(data, rows)?;
-        let hits = pred.iter().zip(rows).filter(|(p, r)| **p == data.targets[**r]).count();
+        let hits = pred
+            .iter()
+            .zip(rows)
+            .filter(|(p, r)| **p == data.targets[**r])
+            .count();
         Ok(hits as f64 / rows.len().max(1) as f64)
     }
 
@@ -365,7 +386,8 @@ impl TailoredModel {
             path: path.clone(),
             source,
         })?;
-        let meta: TailoredMeta = serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })?;
+        let meta: TailoredMeta =
+            serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })?;
         let mlp = Mlp::load(dir, device)?;
         if mlp.n_classes() != meta.labels.len() || mlp.d_input() != meta.preprocessor.n_outputs() {
             return Err(Error::CheckpointMismatch {

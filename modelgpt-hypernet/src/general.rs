@@ -65,7 +65,11 @@ impl GeneralHyperNetConfig {
         ];
         // Every correction head starts at zero, so an untrained generator emits exactly the
         // linear-discriminant classifier of the sample (see the module docs).
-        let zero = |i: usize, o: usize| LinearConfig::new(i, o).with_initializer(Initializer::Zeros).init(device);
+        let zero = |i: usize, o: usize| {
+            LinearConfig::new(i, o)
+                .with_initializer(Initializer::Zeros)
+                .init(device)
+        };
         let hidden_heads = (1..self.target_depth).map(|_| zero(d, h * h + h)).collect();
         GeneralHyperNet {
             trunk,
@@ -149,8 +153,13 @@ fn class_codes(n_classes: usize, width: usize, device: &Device) -> Tensor<2> {
         let k = (c % width) as f64;
         let shift = (c / width) as f64 * 0.5;
         for h in 0..width {
-            let scale = if k == 0.0 { (1.0 / width as f64).sqrt() } else { (2.0 / width as f64).sqrt() };
-            let v = scale * (std::f64::consts::PI * (k + shift) * (h as f64 + 0.5) / width as f64).cos();
+            let scale = if k == 0.0 {
+                (1.0 / width as f64).sqrt()
+            } else {
+                (2.0 / width as f64).sqrt()
+            };
+            let v = scale
+                * (std::f64::consts::PI * (k + shift) * (h as f64 + 0.5) / width as f64).cos();
             data.push(v as f32 * (width as f32).sqrt());
         }
     }
@@ -197,15 +206,25 @@ impl GeneralHyperNet {
         let hc = h / 2;
         // Feature tokens f_j and a per-feature gain on the class-mean term.
         let fname = self.feat_name.forward(ctx.feature_names.clone()); // [d, D_NAME]
-        let fin = Tensor::cat(vec![fname, ctx.feature_stats.clone(), z.clone().expand([d, dz])], 1);
-        let f = self.feat_2.forward(leaky_relu(self.feat_1.forward(fin), SLOPE)); // [d, H+1]
+        let fin = Tensor::cat(
+            vec![fname, ctx.feature_stats.clone(), z.clone().expand([d, dz])],
+            1,
+        );
+        let f = self
+            .feat_2
+            .forward(leaky_relu(self.feat_1.forward(fin), SLOPE)); // [d, H+1]
         let f_tok = f.clone().slice([0..d, 0..h]); // [d, H]
         let f_gain = f.slice([0..d, h..h + 1]).exp(); // [d, 1]
 
         // Class tokens v_c.
         let cname = self.class_name.forward(ctx.label_names.clone());
-        let cin = Tensor::cat(vec![cname, ctx.class_stats.clone(), z.clone().expand([k, dz])], 1);
-        let delta = self.class_2.forward(leaky_relu(self.class_1.forward(cin), SLOPE)); // [k, H/2]
+        let cin = Tensor::cat(
+            vec![cname, ctx.class_stats.clone(), z.clone().expand([k, dz])],
+            1,
+        );
+        let delta = self
+            .class_2
+            .forward(leaky_relu(self.class_1.forward(cin), SLOPE)); // [k, H/2]
         let v = class_codes(k, hc, &device) + delta; // [k, H/2]
 
         let scale = 1.0 / (d as f64).sqrt();
@@ -217,7 +236,8 @@ impl GeneralHyperNet {
         let eye: Tensor<2> = Tensor::eye(h, &device);
         for head in &self.hidden_heads {
             let g = head.forward(z.clone()).reshape([h * h + h]);
-            let w = eye.clone() + g.clone().slice([0..h * h]).reshape([h, h]) * (1.0 / (h as f64).sqrt());
+            let w = eye.clone()
+                + g.clone().slice([0..h * h]).reshape([h, h]) * (1.0 / (h as f64).sqrt());
             let b = g.slice([h * h..h * h + h]);
             out.push((w, b));
         }
@@ -227,7 +247,10 @@ impl GeneralHyperNet {
         // The discriminant offsets, in the scale of the logits of the path above:
         // (1 + slope) · √(H/2) / √d.
         let kappa = (1.0 + SLOPE) * (hc as f64).sqrt() * scale;
-        let b_out = (self.out_bias.forward(Tensor::cat(vec![v, ctx.class_stats.clone()], 1)) + ctx.class_offsets.clone() * kappa)
+        let b_out = (self
+            .out_bias
+            .forward(Tensor::cat(vec![v, ctx.class_stats.clone()], 1))
+            + ctx.class_offsets.clone() * kappa)
             .reshape([k]);
         out.push((w_out, b_out));
         out

@@ -121,7 +121,12 @@ impl HyperNet {
     pub fn generate_tensors(&self, name: &str, ctx: &TaskContext) -> Result<MlpTensors> {
         match self {
             HyperNet::General(h) => Ok(h.forward(ctx)),
-            HyperNet::Paper(p) => p.forward(name, ctx.n_features(), ctx.n_classes(), ctx.requirement.clone()),
+            HyperNet::Paper(p) => p.forward(
+                name,
+                ctx.n_features(),
+                ctx.n_classes(),
+                ctx.requirement.clone(),
+            ),
         }
     }
 }

@@ -71,10 +71,16 @@ pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
 pub use spectral::{SpectralLinear, SpectralLinearConfig};
 pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};
-pub use text::{TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport, TextMetaTask, TextTaskInput, meta_train_text};
+pub use text::{
+    TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport, TextMetaTask, TextTaskInput,
+    meta_train_text,
+};
 
 /// The types most programs need.
 pub mod prelude {
     #[doc(no_inline)]
-    pub use crate::{HyperMode, HyperNet, ModelGpt, TailoredModel, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainer};
+    pub use crate::{
+        HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainer, ModelGpt,
+        TailoredModel,
+    };
 }

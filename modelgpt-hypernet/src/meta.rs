@@ -29,16 +29,16 @@ use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_targets::MlpFamily;
-use rand::{RngExt, SeedableRng};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
 use crate::general::MlpTensors;
-use crate::hypernet::{HyperNet, HyperNetConfig, to_params};
 use crate::hypernet::HyperMode;
+use crate::hypernet::{HyperNet, HyperNetConfig, to_params};
 use crate::tasks::{PreparedTask, SplitData, TaskView};
 
 /// Outer update rule.
@@ -171,8 +171,16 @@ pub fn accuracy(logits: Tensor<2>, targets: &[usize]) -> f64 {
         return 0.0;
     }
     let pred = logits.argmax(1).reshape([targets.len()]);
-    let pred: Vec<i64> = pred.into_data().convert::<i64>().try_into_vec().unwrap_or_default();
-    let hits = pred.iter().zip(targets).filter(|(p, t)| **p as usize == **t).count();
+    let pred: Vec<i64> = pred
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec()
+        .unwrap_or_default();
+    let hits = pred
+        .iter()
+        .zip(targets)
+        .filter(|(p, t)| **p as usize == **t)
+        .count();
     hits as f64 / targets.len() as f64
 }
 
@@ -268,9 +276,17 @@ impl MetaTrainer {
     ///
     /// # Errors
     /// [`Error::CheckpointMismatch`] when `dir` holds a checkpoint of another configuration.
-    pub fn load_finished(&self, tasks: &[PreparedTask], device: &Device) -> Result<Option<(HyperNet, MetaTrainReport)>> {
-        let Some(dir) = &self.checkpoint_dir else { return Ok(None) };
-        let Some(state) = self.read_state(dir, tasks)? else { return Ok(None) };
+    pub fn load_finished(
+        &self,
+        tasks: &[PreparedTask],
+        device: &Device,
+    ) -> Result<Option<(HyperNet, MetaTrainReport)>> {
+        let Some(dir) = &self.checkpoint_dir else {
+            return Ok(None);
+        };
+        let Some(state) = self.read_state(dir, tasks)? else {
+            return Ok(None);
+        };
         if !state.finished {
             return Ok(None);
         }
@@ -280,11 +296,14 @@ impl MetaTrainer {
 
     fn read_state(&self, dir: &Path, tasks: &[PreparedTask]) -> Result<Option<CheckpointState>> {
         let path = dir.join(STATE);
-        let Ok(bytes) = std::fs::read(&path) else { return Ok(None) };
-        let state: CheckpointState = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-            path: path.clone(),
-            source,
-        })?;
+        let Ok(bytes) = std::fs::read(&path) else {
+            return Ok(None);
+        };
+        let state: CheckpointState =
+            serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+                path: path.clone(),
+                source,
+            })?;
         let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
         let reason = if state.hypernet != self.hyper {
             Some("hypernetwork configuration differs")
@@ -309,7 +328,11 @@ impl MetaTrainer {
     ///
     /// # Errors
     /// Invalid configuration, checkpoint mismatch, I/O.
-    pub fn train(&self, tasks: &[PreparedTask], device: &Device) -> Result<(HyperNet, MetaTrainReport)> {
+    pub fn train(
+        &self,
+        tasks: &[PreparedTask],
+        device: &Device,
+    ) -> Result<(HyperNet, MetaTrainReport)> {
         self.validate(tasks)?;
         let c = &self.config;
         let ad = device.clone().autodiff();
@@ -337,10 +360,12 @@ impl MetaTrainer {
             }
             model = load_resumable(model, &dir.join(LAST))?;
             best = load_weights(self.hyper.init(device), &dir.join(BEST))?;
-            optim = optim.load(dir.join(OPTIM)).map_err(|e| Error::CheckpointMismatch {
-                path: dir.join(OPTIM),
-                reason: format!("optimizer state unreadable: {e:?}"),
-            })?;
+            optim = optim
+                .load(dir.join(OPTIM))
+                .map_err(|e| Error::CheckpointMismatch {
+                    path: dir.join(OPTIM),
+                    reason: format!("optimizer state unreadable: {e:?}"),
+                })?;
             start_epoch = state.report.history.last().map_or(1, |h| h.epoch + 1);
             report = state.report;
         }
@@ -399,8 +424,13 @@ impl MetaTrainer {
                 let task = &tasks[ti];
                 for _ in 0..c.steps_per_task {
                     let req = rng.random_range(0..task.requirements.len());
-                    let augment = self.hyper.mode == HyperMode::General && rng.random_bool(c.augment.clamp(0.0, 1.0));
-                    let view = if augment { TaskView::random(task, &mut rng) } else { TaskView::full(task) };
+                    let augment = self.hyper.mode == HyperMode::General
+                        && rng.random_bool(c.augment.clamp(0.0, 1.0));
+                    let view = if augment {
+                        TaskView::random(task, &mut rng)
+                    } else {
+                        TaskView::full(task)
+                    };
                     // Episodic split: the statistics come from a "support" sample, the loss from
                     // disjoint "query" rows, as at generation time (statistics from the user's
                     // training rows, accuracy on new rows).
@@ -417,10 +447,15 @@ impl MetaTrainer {
                         .map(|_| query[rng.random_range(0..query.len())])
                         .collect();
                     let (xb, yb) = view.gather(&task.train, task.cols, &rows);
-                    let xb = Tensor::<2>::from_data(TensorData::new(xb, [rows.len(), view.cols.len()]), &ad);
+                    let xb = Tensor::<2>::from_data(
+                        TensorData::new(xb, [rows.len(), view.cols.len()]),
+                        &ad,
+                    );
                     let view_family;
                     let family = if augment {
-                        view_family = MlpFamily::new(self.hyper.mlp_spec(view.cols.len(), view.classes.len()))?;
+                        view_family = MlpFamily::new(
+                            self.hyper.mlp_spec(view.cols.len(), view.classes.len()),
+                        )?;
                         &view_family
                     } else {
                         &families[ti]
@@ -434,7 +469,8 @@ impl MetaTrainer {
                             (v, loss.backward())
                         }
                         MetaRule::Delta => {
-                            let (v, delta) = self.inner_steps(family, &tensors, xb, &yb, &mut inner[ti])?;
+                            let (v, delta) =
+                                self.inner_steps(family, &tensors, xb, &yb, &mut inner[ti])?;
                             let mut surrogate: Option<Tensor<1>> = None;
                             for ((w, b), (dw, db)) in tensors.into_iter().zip(delta) {
                                 let term = (w * dw).sum() + (b * db).sum();
@@ -544,8 +580,12 @@ impl MetaTrainer {
         let mut current = theta.clone();
         let mut first_loss = 0.0;
         for step in 0..c.local_steps.max(1) {
-            let leaves: Vec<Tensor<1>> = current.iter().map(|t| t.clone().detach().require_grad()).collect();
-            let params = modelgpt_core::GeneratedParams::from_flat(family_spec(family), leaves.clone())?;
+            let leaves: Vec<Tensor<1>> = current
+                .iter()
+                .map(|t| t.clone().detach().require_grad())
+                .collect();
+            let params =
+                modelgpt_core::GeneratedParams::from_flat(family_spec(family), leaves.clone())?;
             let loss = cross_entropy(family.try_forward_with(&params, xb.clone())?, yb);
             if step == 0 {
                 first_loss = loss.clone().into_scalar::<f32>() as f64;
@@ -585,10 +625,12 @@ fn family_spec(family: &MlpFamily) -> modelgpt_core::ParamSpec {
 /// Store or I/O failures, naming the file.
 pub fn save_weights<M: Module>(module: &M, path: &Path) -> Result<()> {
     let mut store = SafetensorsStore::from_bytes(None);
-    module.save_into(&mut store).map_err(|source| Error::Store {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    module
+        .save_into(&mut store)
+        .map_err(|source| Error::Store {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let bytes = store.get_bytes().map_err(|source| Error::Store {
         path: path.to_path_buf(),
         source,
@@ -600,7 +642,9 @@ pub fn save_weights<M: Module>(module: &M, path: &Path) -> Result<()> {
 /// optimizer state is keyed by (safetensors does not). Written to a temporary file, then renamed.
 fn save_resumable<M: Module>(module: &M, path: &Path) -> Result<()> {
     let tmp = path.with_file_name(format!(".{}.{}.tmp", LAST, std::process::id()));
-    let mut store = BurnpackStore::from_file(&tmp).auto_extension(false).overwrite(true);
+    let mut store = BurnpackStore::from_file(&tmp)
+        .auto_extension(false)
+        .overwrite(true);
     module.save_into(&mut store).map_err(|source| Error::Pack {
         path: path.to_path_buf(),
         source,
@@ -631,9 +675,11 @@ pub fn load_weights<M: Module>(mut module: M, path: &Path) -> Result<M> {
         source,
     })?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
-    module.load_from(&mut store).map_err(|source| Error::Store {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    module
+        .load_from(&mut store)
+        .map_err(|source| Error::Store {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(module)
 }

@@ -10,9 +10,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::Device;
 use burn::tensor::Tensor;
 use burn::tensor::activation::leaky_relu;
-use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -116,7 +116,13 @@ impl PaperHyperNet {
     /// # Errors
     /// [`Error::UnseenTask`] when `task` was not a training task, or its shapes differ from those
     /// seen in training (the paper's design cannot serve them).
-    pub fn forward(&self, task: &str, n_features: usize, n_classes: usize, requirement: Tensor<2>) -> Result<MlpTensors> {
+    pub fn forward(
+        &self,
+        task: &str,
+        n_features: usize,
+        n_classes: usize,
+        requirement: Tensor<2>,
+    ) -> Result<MlpTensors> {
         let i = self
             .tasks
             .iter()
@@ -141,7 +147,8 @@ impl PaperHyperNet {
             let w = g.clone().slice([0..h * h]).reshape([h, h]) * (1.0 / (h as f64).sqrt());
             out.push((w, g.slice([h * h..h * h + h])));
         }
-        let w_out = heads.w_out.forward(z.clone()).reshape([h, n_classes]) * (1.0 / (h as f64).sqrt());
+        let w_out =
+            heads.w_out.forward(z.clone()).reshape([h, n_classes]) * (1.0 / (h as f64).sqrt());
         let b_out = heads.b_out.forward(z).reshape([n_classes]);
         out.push((w_out, b_out));
         Ok(out)

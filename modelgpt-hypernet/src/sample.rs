@@ -92,17 +92,29 @@ impl TaskSample {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when shapes disagree, the sample is empty, or a label is out of range.
-    pub fn from_rows(x: &[f32], cols: usize, y: &[usize], rows: &[usize], n_classes: usize) -> Result<Self> {
+    pub fn from_rows(
+        x: &[f32],
+        cols: usize,
+        y: &[usize],
+        rows: &[usize],
+        n_classes: usize,
+    ) -> Result<Self> {
         if cols == 0 || n_classes < 2 {
             return Err(Error::InvalidInput {
                 what: "task sample".into(),
-                reason: format!("need at least 1 feature and 2 classes, got {cols} features and {n_classes} classes"),
+                reason: format!(
+                    "need at least 1 feature and 2 classes, got {cols} features and {n_classes} classes"
+                ),
             });
         }
         if x.len() != y.len() * cols {
             return Err(Error::InvalidInput {
                 what: "task sample".into(),
-                reason: format!("{} values do not make {} rows of {cols} features", x.len(), y.len()),
+                reason: format!(
+                    "{} values do not make {} rows of {cols} features",
+                    x.len(),
+                    y.len()
+                ),
             });
         }
         if rows.is_empty() {
@@ -208,7 +220,8 @@ impl TaskSample {
         }
         let means64: Vec<f64> = class_means.iter().map(|&v| v as f64).collect();
         // The shrunk matrix is positive definite; fall back to the means if rounding says no.
-        let dirs = cholesky_solve(&sw, cols, &means64, n_classes).unwrap_or_else(|| means64.clone());
+        let dirs =
+            cholesky_solve(&sw, cols, &means64, n_classes).unwrap_or_else(|| means64.clone());
         let priors: Vec<f32> = counts
             .iter()
             .map(|&k| (k as f32 + 0.5) / (n + 0.5 * n_classes as f32))
@@ -220,8 +233,16 @@ impl TaskSample {
             let var = raw_var.max(1e-10);
             let sd = var.sqrt();
             // A constant column has no shape: report zeros rather than 0/0.
-            let skew = if constant { 0.0 } else { (m3[j] / n as f64) / (sd * sd * sd) };
-            let kurt = if constant { 0.0 } else { (m4[j] / n as f64) / (var * var) - 3.0 };
+            let skew = if constant {
+                0.0
+            } else {
+                (m3[j] / n as f64) / (sd * sd * sd)
+            };
+            let kurt = if constant {
+                0.0
+            } else {
+                (m4[j] / n as f64) / (var * var) - 3.0
+            };
             // Between-class spread of the feature, relative to its total variance (η²).
             let mut between = 0f64;
             let mut max_abs = 0f64;
@@ -246,12 +267,22 @@ impl TaskSample {
         }
         let mut class_stats = Vec::with_capacity(n_classes * N_CLASS_STATS);
         for c in 0..n_classes {
-            let norm2: f32 = (0..cols).map(|j| class_means[c * cols + j].powi(2)).sum::<f32>() / cols as f32;
-            class_stats.extend_from_slice(&[priors[c], priors[c].ln() / 3.0, norm2.sqrt(), (n_classes as f32).ln() / 2.0]);
+            let norm2: f32 = (0..cols)
+                .map(|j| class_means[c * cols + j].powi(2))
+                .sum::<f32>()
+                / cols as f32;
+            class_stats.extend_from_slice(&[
+                priors[c],
+                priors[c].ln() / 3.0,
+                norm2.sqrt(),
+                (n_classes as f32).ln() / 2.0,
+            ]);
         }
         let class_offsets: Vec<f32> = (0..n_classes)
             .map(|c| {
-                let q: f64 = (0..cols).map(|j| means64[c * cols + j] * dirs[c * cols + j]).sum();
+                let q: f64 = (0..cols)
+                    .map(|j| means64[c * cols + j] * dirs[c * cols + j])
+                    .sum();
                 (-0.5 * q + (priors[c] as f64).ln()) as f32
             })
             .collect();
@@ -279,7 +310,10 @@ mod tests {
         let s = TaskSample::from_rows(&x, 2, &y, &[0, 1, 2, 3], 2).unwrap();
         assert_eq!(s.class_means, vec![2.0, 0.0, -2.0, 1.0]);
         assert_eq!(s.feature_stats.len(), 2 * N_FEATURE_STATS);
-        assert_eq!(s.feature_stats[N_FEATURE_STATS], 1.0, "second feature is binary");
+        assert_eq!(
+            s.feature_stats[N_FEATURE_STATS], 1.0,
+            "second feature is binary"
+        );
         assert!((s.class_stats[0] - 0.5).abs() < 1e-6);
         assert_eq!(s.class_dirs.len(), 4);
         assert!(s.class_offsets.iter().all(|v| v.is_finite()));
@@ -296,18 +330,30 @@ mod tests {
     #[test]
     fn discriminant_directions_separate_classes() {
         // Two classes differing along feature 0 only; feature 1 is noise correlated within class.
-        let x = [2.0, 0.5, 2.2, -0.5, 1.8, 0.1, -2.0, 0.4, -2.1, -0.3, -1.9, 0.0];
+        let x = [
+            2.0, 0.5, 2.2, -0.5, 1.8, 0.1, -2.0, 0.4, -2.1, -0.3, -1.9, 0.0,
+        ];
         let y = [0, 0, 0, 1, 1, 1];
         let s = TaskSample::from_rows(&x, 2, &y, &[0, 1, 2, 3, 4, 5], 2).unwrap();
         // LDA score difference along feature 0 is positive for class 0.
-        assert!(s.class_dirs[0] > 0.0 && s.class_dirs[2] < 0.0, "{:?}", s.class_dirs);
+        assert!(
+            s.class_dirs[0] > 0.0 && s.class_dirs[2] < 0.0,
+            "{:?}",
+            s.class_dirs
+        );
     }
 
     #[test]
     fn constant_column_gives_finite_stats() {
         let x = [3.0, 1.0, 3.0, 2.0, 3.0, -1.0];
         let s = TaskSample::from_rows(&x, 2, &[0, 1, 0], &[0, 1, 2], 2).unwrap();
-        assert!(s.feature_stats.iter().chain(&s.class_stats).chain(&s.class_means).all(|v| v.is_finite()));
+        assert!(
+            s.feature_stats
+                .iter()
+                .chain(&s.class_stats)
+                .chain(&s.class_means)
+                .all(|v| v.is_finite())
+        );
     }
 
     #[test]

@@ -79,7 +79,9 @@ mod tests {
     fn normalised_weight_has_unit_spectral_norm() {
         let device = Device::flex();
         device.seed(3);
-        let layer = SpectralLinearConfig::new(12, 7).with_n_power_iterations(50).init(&device);
+        let layer = SpectralLinearConfig::new(12, 7)
+            .with_n_power_iterations(50)
+            .init(&device);
         let w = layer.linear.weight.val() / layer.sigma().unsqueeze::<2>();
         // Largest singular value by many power iterations on WᵀW.
         let wtw = w.clone().transpose().matmul(w);
@@ -88,7 +90,15 @@ mod tests {
             v = wtw.clone().matmul(v);
             v = v.clone() / v.clone().powf_scalar(2.0).sum().sqrt().unsqueeze::<2>();
         }
-        let s2: f32 = v.clone().transpose().matmul(wtw.matmul(v)).into_scalar::<f32>();
-        assert!((s2.sqrt() - 1.0).abs() < 1e-3, "spectral norm {}", s2.sqrt());
+        let s2: f32 = v
+            .clone()
+            .transpose()
+            .matmul(wtw.matmul(v))
+            .into_scalar::<f32>();
+        assert!(
+            (s2.sqrt() - 1.0).abs() < 1e-3,
+            "spectral norm {}",
+            s2.sqrt()
+        );
     }
 }

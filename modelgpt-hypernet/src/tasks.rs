@@ -30,7 +30,10 @@ impl SplitData {
 
     /// Features as a tensor `[rows, cols]`.
     pub fn x_tensor(&self, cols: usize, device: &Device) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(self.x.clone(), [self.y.len(), cols]), device)
+        Tensor::from_data(
+            TensorData::new(self.x.clone(), [self.y.len(), cols]),
+            device,
+        )
     }
 }
 
@@ -94,7 +97,9 @@ impl PreparedTask {
         if capped {
             // Deterministic thinning: keep every k-th row of the (already shuffled) split.
             let step = train_rows.len() as f64 / max_train_rows as f64;
-            train_rows = (0..max_train_rows).map(|i| train_rows[(i as f64 * step) as usize]).collect();
+            train_rows = (0..max_train_rows)
+                .map(|i| train_rows[(i as f64 * step) as usize])
+                .collect();
         }
         let pre = TabularPreprocessor::fit(dataset, &train_rows)?;
         let take = |rows: &[usize]| -> Result<SplitData> {
@@ -105,7 +110,11 @@ impl PreparedTask {
             })
         };
         let train = take(&train_rows)?;
-        let train_full = if capped { take(&split.train)? } else { train.clone() };
+        let train_full = if capped {
+            take(&split.train)?
+        } else {
+            train.clone()
+        };
         let valid = take(&split.valid)?;
         let test = take(&split.test)?;
         let cols = pre.n_outputs();
@@ -151,7 +160,10 @@ impl PreparedTask {
     pub fn requirement_embedding(&self, i: usize, device: &Device) -> Tensor<2> {
         let e = self.embed_dim;
         let i = i % self.requirements.len();
-        Tensor::from_data(TensorData::new(self.req_emb[i * e..(i + 1) * e].to_vec(), [1, e]), device)
+        Tensor::from_data(
+            TensorData::new(self.req_emb[i * e..(i + 1) * e].to_vec(), [1, e]),
+            device,
+        )
     }
 
     /// Builds the hypernetwork input from requirement `req` and sample statistics `sample`.
@@ -173,7 +185,12 @@ impl PreparedTask {
     ///
     /// # Errors
     /// Sample errors (never for a prepared task).
-    pub fn random_sample(&self, rng: &mut StdRng, min_rows: usize, max_rows: usize) -> Result<TaskSample> {
+    pub fn random_sample(
+        &self,
+        rng: &mut StdRng,
+        min_rows: usize,
+        max_rows: usize,
+    ) -> Result<TaskSample> {
         let n = self.train.rows();
         let hi = max_rows.min(n).max(1);
         let lo = min_rows.min(hi).max(1);
@@ -183,7 +200,13 @@ impl PreparedTask {
         } else {
             (0..m).map(|_| rng.random_range(0..n)).collect()
         };
-        TaskSample::from_rows(&self.train.x, self.cols, &self.train.y, &rows, self.n_classes())
+        TaskSample::from_rows(
+            &self.train.x,
+            self.cols,
+            &self.train.y,
+            &rows,
+            self.n_classes(),
+        )
     }
 }
 
@@ -198,7 +221,9 @@ pub fn build_context(
 ) -> TaskContext {
     let d = sample.n_features;
     let k = sample.n_classes;
-    let t = |v: &[f32], shape: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), shape), device);
+    let t = |v: &[f32], shape: [usize; 2]| {
+        Tensor::<2>::from_data(TensorData::new(v.to_vec(), shape), device)
+    };
     TaskContext {
         requirement,
         feature_names: t(feat_emb, [d, embed_dim]),
@@ -251,7 +276,10 @@ impl TaskView {
             present.truncate(k);
             present.sort_unstable();
         }
-        Self { cols, classes: present }
+        Self {
+            cols,
+            classes: present,
+        }
     }
 
     fn label(&self, y: usize) -> Option<usize> {
@@ -260,11 +288,18 @@ impl TaskView {
 
     /// Rows of `split` whose class is kept.
     pub fn rows(&self, split: &SplitData) -> Vec<usize> {
-        (0..split.rows()).filter(|&r| self.label(split.y[r]).is_some()).collect()
+        (0..split.rows())
+            .filter(|&r| self.label(split.y[r]).is_some())
+            .collect()
     }
 
     /// The kept columns of `rows` and their remapped labels (row-major `[rows, cols.len()]`).
-    pub fn gather(&self, split: &SplitData, n_cols: usize, rows: &[usize]) -> (Vec<f32>, Vec<usize>) {
+    pub fn gather(
+        &self,
+        split: &SplitData,
+        n_cols: usize,
+        rows: &[usize],
+    ) -> (Vec<f32>, Vec<usize>) {
         let mut x = Vec::with_capacity(rows.len() * self.cols.len());
         let mut y = Vec::with_capacity(rows.len());
         for &r in rows {
@@ -281,17 +316,34 @@ impl TaskView {
     ///
     /// # Errors
     /// Sample errors (empty sample).
-    pub fn context(&self, task: &PreparedTask, req: usize, sample_rows: &[usize], device: &Device) -> Result<TaskContext> {
+    pub fn context(
+        &self,
+        task: &PreparedTask,
+        req: usize,
+        sample_rows: &[usize],
+        device: &Device,
+    ) -> Result<TaskContext> {
         let (x, y) = self.gather(&task.train, task.cols, sample_rows);
         let all: Vec<usize> = (0..y.len()).collect();
         let sample = TaskSample::from_rows(&x, self.cols.len(), &y, &all, self.classes.len())?;
         let e = task.embed_dim;
-        let feat: Vec<f32> = self.cols.iter().flat_map(|&j| task.feat_emb[j * e..(j + 1) * e].iter().copied()).collect();
+        let feat: Vec<f32> = self
+            .cols
+            .iter()
+            .flat_map(|&j| task.feat_emb[j * e..(j + 1) * e].iter().copied())
+            .collect();
         let lab: Vec<f32> = self
             .classes
             .iter()
             .flat_map(|&c| task.label_emb[c * e..(c + 1) * e].iter().copied())
             .collect();
-        Ok(build_context(task.requirement_embedding(req, device), &feat, &lab, e, &sample, device))
+        Ok(build_context(
+            task.requirement_embedding(req, device),
+            &feat,
+            &lab,
+            e,
+            &sample,
+            device,
+        ))
     }
 }

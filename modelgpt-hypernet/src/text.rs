@@ -88,14 +88,23 @@ impl TextHyperNetConfig {
         if self.d_embed != self.d_model {
             return bad(
                 "d_model",
-                format!("label embeddings ({}) and encoder ({}) must have one width", self.d_embed, self.d_model),
+                format!(
+                    "label embeddings ({}) and encoder ({}) must have one width",
+                    self.d_embed, self.d_model
+                ),
             );
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return bad("dropout", format!("must be in [0, 1), got {}", self.dropout));
+            return bad(
+                "dropout",
+                format!("must be in [0, 1), got {}", self.dropout),
+            );
         }
         if !(self.init_temperature.is_finite() && self.init_temperature > 0.0) {
-            return bad("init_temperature", format!("must be positive, got {}", self.init_temperature));
+            return bad(
+                "init_temperature",
+                format!("must be positive, got {}", self.init_temperature),
+            );
         }
         if self.lora.rank == 0 || self.lora.layers.is_empty() {
             return bad("lora", "rank and layers must be non-empty".into());
@@ -111,7 +120,11 @@ impl TextHyperNetConfig {
         self.validate()?;
         let d = self.d_hidden;
         let n = self.d_model * self.lora.rank;
-        let zeros = |i, o| LinearConfig::new(i, o).with_initializer(Initializer::Zeros).init(device);
+        let zeros = |i, o| {
+            LinearConfig::new(i, o)
+                .with_initializer(Initializer::Zeros)
+                .init(device)
+        };
         let mut lora_heads = Vec::new();
         for _ in &self.lora.layers {
             for _ in 0..2 {
@@ -184,9 +197,20 @@ impl TextTaskInput {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when a length is not a multiple of `d` or the class counts differ.
-    pub fn from_host(requirement: &[f32], labels: &[f32], prototypes: &[f32], d: usize, device: &Device) -> Result<Self> {
+    pub fn from_host(
+        requirement: &[f32],
+        labels: &[f32],
+        prototypes: &[f32],
+        d: usize,
+        device: &Device,
+    ) -> Result<Self> {
         let k = labels.len() / d.max(1);
-        if d == 0 || requirement.len() != d || labels.len() != k * d || prototypes.len() != k * d || k < 2 {
+        if d == 0
+            || requirement.len() != d
+            || labels.len() != k * d
+            || prototypes.len() != k * d
+            || k < 2
+        {
             return Err(Error::InvalidInput {
                 what: "text task input".into(),
                 reason: format!(
@@ -197,7 +221,9 @@ impl TextTaskInput {
                 ),
             });
         }
-        let t = |v: &[f32], rows| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [rows, d]), device);
+        let t = |v: &[f32], rows| {
+            Tensor::<2>::from_data(TensorData::new(v.to_vec(), [rows, d]), device)
+        };
         Ok(Self {
             requirement: t(requirement, 1),
             labels: t(labels, k),
@@ -245,10 +271,17 @@ impl TextHyperNet {
     /// # Errors
     /// [`Error::InvalidInput`] when `family` has other layers, rank or width than this
     /// hypernetwork, or its class count differs from `input`'s.
-    pub fn generate(&self, family: &TextLoraFamily, input: &TextTaskInput) -> Result<GeneratedParams> {
+    pub fn generate(
+        &self,
+        family: &TextLoraFamily,
+        input: &TextTaskInput,
+    ) -> Result<GeneratedParams> {
         let k = input.n_classes();
         let n_lora = family.spec().len() - 2;
-        if family.n_classes() != k || n_lora != self.lora_heads.len() || family.d_model() != self.d_model {
+        if family.n_classes() != k
+            || n_lora != self.lora_heads.len()
+            || family.d_model() != self.d_model
+        {
             return Err(Error::InvalidInput {
                 what: "text family".into(),
                 reason: format!(
@@ -280,7 +313,8 @@ impl TextHyperNet {
         let lab = self.label_proj.forward(input.labels.clone()); // [k, d_class]
         let pro = self.proto_proj.forward(input.prototypes.clone()); // [k, d_class]
         let h = leaky_relu(
-            self.class_1.forward(Tensor::cat(vec![lab, pro, z.expand([k, dz])], 1)),
+            self.class_1
+                .forward(Tensor::cat(vec![lab, pro, z.expand([k, dz])], 1)),
             SLOPE,
         ); // [k, D]
         let delta = self.class_w.forward(h.clone()); // [k, d_model]
@@ -289,7 +323,8 @@ impl TextHyperNet {
         let tau = mix.clone().slice([0..1]).exp().unsqueeze::<2>(); // [1, 1]
         let m_label = mix.clone().slice([1..2]).unsqueeze::<2>();
         let m_proto = mix.slice([2..3]).unsqueeze::<2>();
-        let cols = (input.labels.clone() * m_label + input.prototypes.clone() * m_proto + delta) * tau; // [k, d]
+        let cols =
+            (input.labels.clone() * m_label + input.prototypes.clone() * m_proto + delta) * tau; // [k, d]
         let d = self.d_model;
         tensors.push(cols.transpose().reshape([d * k])); // classifier.weight [d, k]
         tensors.push(bias);
@@ -318,7 +353,13 @@ impl TextHyperNet {
 
 /// Normalised class means of the rows `rows` of `embeddings` (`[n, d]`, row-major): `[k, d]`
 /// row-major; a class without rows gets zeros.
-pub fn prototypes(embeddings: &[f32], d: usize, targets: &[usize], rows: &[usize], n_classes: usize) -> Vec<f32> {
+pub fn prototypes(
+    embeddings: &[f32],
+    d: usize,
+    targets: &[usize],
+    rows: &[usize],
+    n_classes: usize,
+) -> Vec<f32> {
     let mut out = vec![0f32; n_classes * d];
     for &r in rows {
         let c = targets[r];
@@ -341,7 +382,13 @@ pub fn prototypes(embeddings: &[f32], d: usize, targets: &[usize], rows: &[usize
 
 /// Up to `per_class` rows of each class, chosen at random (seeded) among `rows` (all of a
 /// class's rows when it has fewer).
-pub fn support_rows(targets: &[usize], rows: &[usize], n_classes: usize, per_class: usize, seed: u64) -> Vec<usize> {
+pub fn support_rows(
+    targets: &[usize],
+    rows: &[usize],
+    n_classes: usize,
+    per_class: usize,
+    seed: u64,
+) -> Vec<usize> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
     for &r in rows {
@@ -482,8 +529,20 @@ pub fn meta_train_text(
         all.shuffle(&mut rng);
         let b = meta.batch_size.min(n.saturating_sub(task.n_classes)).max(1);
         let (batch, rest) = all.split_at(b);
-        let support = support_rows(&task.targets, rest, task.n_classes, meta.support_per_class, rng.random());
-        let protos = prototypes(&task.base_embeddings, d, &task.targets, &support, task.n_classes);
+        let support = support_rows(
+            &task.targets,
+            rest,
+            task.n_classes,
+            meta.support_per_class,
+            rng.random(),
+        );
+        let protos = prototypes(
+            &task.base_embeddings,
+            d,
+            &task.targets,
+            &support,
+            task.n_classes,
+        );
         let req = &task.requirements[rng.random_range(0..task.requirements.len())];
         let input = TextTaskInput::from_host(req, &task.labels, &protos, d, &ad)?;
         let params = model.generate(&families[ti], &input)?;

@@ -10,7 +10,8 @@ use common::{D_EMBED, HashEncoder, TaskShape};
 use modelgpt_core::{Requirement, TargetFamily};
 use modelgpt_hypernet::meta::cross_entropy;
 use modelgpt_hypernet::{
-    Error, HyperNet, HyperNetConfig, ModelGpt, PaperTask, TaskContext, TaskSample, build_context, to_params,
+    Error, HyperNet, HyperNetConfig, ModelGpt, PaperTask, TaskContext, TaskSample, build_context,
+    to_params,
 };
 use modelgpt_targets::MlpFamily;
 use rand::rngs::StdRng;
@@ -23,7 +24,13 @@ fn device() -> Device {
 
 /// A random standardised sample of `rows x d` with labels cycling over `k` classes, and its
 /// context (random embeddings).
-fn random_context(d: usize, k: usize, rows: usize, seed: u64, device: &Device) -> (TaskContext, Vec<f32>, Vec<usize>) {
+fn random_context(
+    d: usize,
+    k: usize,
+    rows: usize,
+    seed: u64,
+    device: &Device,
+) -> (TaskContext, Vec<f32>, Vec<usize>) {
     let mut rng = StdRng::seed_from_u64(seed);
     let y: Vec<usize> = (0..rows).map(|r| r % k).collect();
     let x: Vec<f32> = (0..rows * d)
@@ -31,12 +38,20 @@ fn random_context(d: usize, k: usize, rows: usize, seed: u64, device: &Device) -
         .collect();
     let all: Vec<usize> = (0..rows).collect();
     let sample = TaskSample::from_rows(&x, d, &y, &all, k).unwrap();
-    let emb = |n: usize, rng: &mut StdRng| -> Vec<f32> { (0..n * D_EMBED).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
+    let emb = |n: usize, rng: &mut StdRng| -> Vec<f32> {
+        (0..n * D_EMBED)
+            .map(|_| rng.random_range(-1.0f32..1.0))
+            .collect()
+    };
     let req = emb(1, &mut rng);
     let feat = emb(d, &mut rng);
     let lab = emb(k, &mut rng);
     let req = Tensor::<2>::from_data(TensorData::new(req, [1, D_EMBED]), device);
-    (build_context(req, &feat, &lab, D_EMBED, &sample, device), x, y)
+    (
+        build_context(req, &feat, &lab, D_EMBED, &sample, device),
+        x,
+        y,
+    )
 }
 
 fn general_config() -> HyperNetConfig {
@@ -51,7 +66,10 @@ fn general_mode_generates_any_shape_with_finite_logits() {
     device.seed(7);
     let hyper = config.init(&device).valid();
     let h = config.target_width;
-    for (i, &(d, k)) in [(3, 2), (17, 9), (40, 26), (1, 2), (8, 3), (100, 10)].iter().enumerate() {
+    for (i, &(d, k)) in [(3, 2), (17, 9), (40, 26), (1, 2), (8, 3), (100, 10)]
+        .iter()
+        .enumerate()
+    {
         let (ctx, x, _) = random_context(d, k, 60, 100 + i as u64, &device);
         assert_eq!((ctx.n_features(), ctx.n_classes()), (d, k));
         let tensors = hyper.generate_tensors("never_seen", &ctx).unwrap();
@@ -72,7 +90,10 @@ fn general_mode_generates_any_shape_with_finite_logits() {
         let logits = family.try_forward_with(&params, xt.clone()).unwrap();
         assert_eq!(logits.dims(), [60, k]);
         let values: Vec<f32> = logits.clone().into_data().try_to_vec::<f32>().unwrap();
-        assert!(values.iter().all(|v| v.is_finite()), "{d}x{k}: non-finite logits");
+        assert!(
+            values.iter().all(|v| v.is_finite()),
+            "{d}x{k}: non-finite logits"
+        );
         assert!(values.iter().any(|v| *v != 0.0), "{d}x{k}: all-zero logits");
 
         // The materialised module computes the same function.
@@ -92,7 +113,13 @@ fn general_mode_untrained_separates_clusters() {
     let device = device();
     let encoder = HashEncoder::default();
     let mut cache = modelgpt_hypernet::EmbeddingCache::new();
-    let shape = TaskShape { n_features: 7, n_classes: 3, rows: 300, separation: 5.0, seed: 11 };
+    let shape = TaskShape {
+        n_features: 7,
+        n_classes: 3,
+        rows: 300,
+        separation: 5.0,
+        seed: 11,
+    };
     let task = common::prepared("clusters", shape, &encoder, &mut cache, &device);
     let config = general_config();
     device.seed(3);
@@ -100,7 +127,9 @@ fn general_mode_untrained_separates_clusters() {
     let ctx = task.context(0, &task.sample, &device);
     let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes())).unwrap();
     let params = to_params(&family, hyper.generate_tensors(&task.name, &ctx).unwrap()).unwrap();
-    let logits = family.try_forward_with(&params, task.test.x_tensor(task.cols, &device)).unwrap();
+    let logits = family
+        .try_forward_with(&params, task.test.x_tensor(task.cols, &device))
+        .unwrap();
     let acc = modelgpt_hypernet::meta::accuracy(logits, &task.test.y);
     assert!(acc > 0.95, "untrained general hypernet accuracy {acc}");
 }
@@ -110,7 +139,16 @@ struct Collect(Vec<(ParamId, usize, Vec<f32>)>);
 
 impl ModuleVisitor for Collect {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push((param.id, D, param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()));
+        self.0.push((
+            param.id,
+            D,
+            param
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap(),
+        ));
     }
 }
 
@@ -126,8 +164,12 @@ fn grad_coverage(model: &HyperNet, grads: &GradientsParams) -> (usize, usize) {
     let mut zero = 0;
     for (id, rank, _) in params_of(model) {
         let g: Option<Vec<f32>> = match rank {
-            1 => grads.get::<1>(id).map(|g| g.into_data().try_to_vec::<f32>().unwrap()),
-            2 => grads.get::<2>(id).map(|g| g.into_data().try_to_vec::<f32>().unwrap()),
+            1 => grads
+                .get::<1>(id)
+                .map(|g| g.into_data().try_to_vec::<f32>().unwrap()),
+            2 => grads
+                .get::<2>(id)
+                .map(|g| g.into_data().try_to_vec::<f32>().unwrap()),
             r => panic!("unexpected parameter rank {r}"),
         };
         match g {
@@ -156,29 +198,56 @@ fn gradients_reach_the_hypernetwork() {
         let loss = cross_entropy(family.try_forward_with(&params, xt.clone()).unwrap(), &y);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let (missing, zero) = grad_coverage(&model, &grads);
-        assert_eq!(missing, 0, "step {step}: {missing} of {} parameters got no gradient", before.len());
+        assert_eq!(
+            missing,
+            0,
+            "step {step}: {missing} of {} parameters got no gradient",
+            before.len()
+        );
         if step == 0 {
             // The correction heads start at zero (an untrained generator emits the sample's
             // discriminant classifier), so only they get a gradient on the first step.
             assert!(zero < before.len(), "step 0: every gradient is zero");
         } else {
-            assert_eq!(zero, 0, "step {step}: {zero} of {} parameters got an all-zero gradient", before.len());
+            assert_eq!(
+                zero,
+                0,
+                "step {step}: {zero} of {} parameters got an all-zero gradient",
+                before.len()
+            );
         }
         model = optim.step(1e-2, model, grads);
     }
     // Two Adam steps change every weight of the generator.
     let after = params_of(&model);
     assert_eq!(before.len(), after.len());
-    let changed = before.iter().zip(&after).filter(|(a, b)| a.2 != b.2).count();
-    assert_eq!(changed, before.len(), "only {changed} of {} parameter tensors changed", before.len());
+    let changed = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a.2 != b.2)
+        .count();
+    assert_eq!(
+        changed,
+        before.len(),
+        "only {changed} of {} parameter tensors changed",
+        before.len()
+    );
 }
 
 fn paper_config() -> HyperNetConfig {
     HyperNetConfig::paper(
         D_EMBED,
         vec![
-            PaperTask { name: "iris".into(), n_features: 4, n_classes: 3 },
-            PaperTask { name: "wine".into(), n_features: 13, n_classes: 3 },
+            PaperTask {
+                name: "iris".into(),
+                n_features: 4,
+                n_classes: 3,
+            },
+            PaperTask {
+                name: "wine".into(),
+                n_features: 13,
+                n_classes: 3,
+            },
         ],
     )
 }
@@ -198,7 +267,10 @@ fn paper_mode_serves_known_tasks() {
         let family = MlpFamily::new(config.mlp_spec(d, k)).unwrap();
         let params = to_params(&family, tensors).unwrap();
         let logits = family
-            .try_forward_with(&params, Tensor::from_data(TensorData::new(x, [20, d]), &device))
+            .try_forward_with(
+                &params,
+                Tensor::from_data(TensorData::new(x, [20, d]), &device),
+            )
             .unwrap();
         let values: Vec<f32> = logits.into_data().try_to_vec::<f32>().unwrap();
         assert!(values.iter().all(|v| v.is_finite()));
@@ -216,7 +288,11 @@ fn paper_mode_refuses_unseen_tasks_with_a_typed_error() {
     let (ctx, _, _) = random_context(4, 3, 20, 3, &device);
     let err = hyper.generate_tensors("penguins", &ctx).unwrap_err();
     match &err {
-        Error::UnseenTask { task, n_features, n_classes } => {
+        Error::UnseenTask {
+            task,
+            n_features,
+            n_classes,
+        } => {
             assert_eq!((task.as_str(), *n_features, *n_classes), ("penguins", 4, 3));
         }
         other => panic!("expected UnseenTask, got {other:?}"),
@@ -228,7 +304,10 @@ fn paper_mode_refuses_unseen_tasks_with_a_typed_error() {
     for (d, k) in [(5, 3), (4, 2)] {
         let (ctx, _, _) = random_context(d, k, 20, 3, &device);
         let err = hyper.generate_tensors("iris", &ctx).unwrap_err();
-        assert!(matches!(err, Error::UnseenTask { ref task, .. } if task == "iris"), "{err:?}");
+        assert!(
+            matches!(err, Error::UnseenTask { ref task, .. } if task == "iris"),
+            "{err:?}"
+        );
     }
 }
 
@@ -244,11 +323,22 @@ fn facade_in_paper_mode_refuses_unseen_tasks() {
         .hypernet(hyper, config)
         .build(&device)
         .unwrap();
-    let shape = TaskShape { n_features: 4, n_classes: 3, rows: 60, separation: 3.0, seed: 5 };
+    let shape = TaskShape {
+        n_features: 4,
+        n_classes: 3,
+        rows: 60,
+        separation: 3.0,
+        seed: 5,
+    };
     let req = Requirement::new("A 3-class flower task.");
     // Same shapes as `iris`, but named otherwise.
-    let err = gpt.generate(&common::dataset("penguins", shape), &req).unwrap_err();
-    assert!(matches!(err, Error::UnseenTask { ref task, .. } if task == "penguins"), "{err:?}");
+    let err = gpt
+        .generate(&common::dataset("penguins", shape), &req)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnseenTask { ref task, .. } if task == "penguins"),
+        "{err:?}"
+    );
     // The known task works.
     let model = gpt.generate(&common::dataset("iris", shape), &req).unwrap();
     assert_eq!(model.labels().len(), 3);
@@ -266,10 +356,19 @@ fn facade_generates_for_unseen_shapes_in_general_mode() {
         .build(&device)
         .unwrap();
     for (i, (d, k)) in [(3, 2), (17, 9), (40, 6)].into_iter().enumerate() {
-        let shape = TaskShape { n_features: d, n_classes: k, rows: 20 * k, separation: 6.0, seed: 40 + i as u64 };
+        let shape = TaskShape {
+            n_features: d,
+            n_classes: k,
+            rows: 20 * k,
+            separation: 6.0,
+            seed: 40 + i as u64,
+        };
         let ds = common::dataset("user_data", shape);
         let model = gpt
-            .generate(&ds, &Requirement::new(format!("A {k}-class task with {d} features.")))
+            .generate(
+                &ds,
+                &Requirement::new(format!("A {k}-class task with {d} features.")),
+            )
             .unwrap();
         assert_eq!(model.mlp().d_input(), d);
         assert_eq!(model.mlp().n_classes(), k);
@@ -285,17 +384,44 @@ fn facade_generates_for_unseen_shapes_in_general_mode() {
 fn builder_rejects_missing_parts_and_width_mismatch() {
     let device = device();
     let err = ModelGpt::builder().build(&device).unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig { field: "encoder", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidConfig {
+                field: "encoder",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = ModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .build(&device)
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig { field: "hypernet", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidConfig {
+                field: "hypernet",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let config = HyperNetConfig::general(D_EMBED + 1);
     let err = ModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .hypernet(config.init(&device), config)
         .build(&device)
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig { field: "d_embed", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidConfig {
+                field: "d_embed",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

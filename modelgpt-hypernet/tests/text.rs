@@ -2,7 +2,9 @@
 //! random BERT (no assets needed).
 
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
-use modelgpt_hypernet::{TextHyperNetConfig, TextMetaConfig, TextMetaTask, TextTaskInput, meta_train_text};
+use modelgpt_hypernet::{
+    TextHyperNetConfig, TextMetaConfig, TextMetaTask, TextTaskInput, meta_train_text,
+};
 use modelgpt_targets::{BertConfig, BertModel, PrefixFeatures, TextLoraConfig, TextLoraFamily};
 
 const D: usize = 16;
@@ -24,7 +26,10 @@ fn config() -> TextHyperNetConfig {
         d_model: D,
         d_hidden: 12,
         d_class: 6,
-        lora: TextLoraConfig::default().with_rank(2).with_layers([2]).with_max_length(8),
+        lora: TextLoraConfig::default()
+            .with_rank(2)
+            .with_layers([2])
+            .with_max_length(8),
         ..TextHyperNetConfig::default()
     }
 }
@@ -43,18 +48,34 @@ fn generates_heads_for_any_class_count() {
     let hyper = cfg.init(&device).unwrap();
     for k in [2, 5, 11] {
         let family = TextLoraFamily::for_model(&model, cfg.lora.clone(), k).unwrap();
-        let input = TextTaskInput::from_host(&unit_rows(1, &device), &unit_rows(k, &device), &unit_rows(k, &device), D, &device).unwrap();
+        let input = TextTaskInput::from_host(
+            &unit_rows(1, &device),
+            &unit_rows(k, &device),
+            &unit_rows(k, &device),
+            D,
+            &device,
+        )
+        .unwrap();
         let params = hyper.generate(&family, &input).unwrap();
         assert_eq!(params.spec(), family.spec());
         let w: Tensor<2> = params.get("classifier.weight").unwrap();
         assert_eq!(w.dims(), [D, k]);
         // Untrained: B = 0, so the adapted tail equals the frozen encoder.
-        let b: Tensor<2> = params.get("encoder.layer.2.attention.self.query.lora_b").unwrap();
+        let b: Tensor<2> = params
+            .get("encoder.layer.2.attention.self.query.lora_b")
+            .unwrap();
         assert_eq!(b.abs().max().into_scalar::<f32>(), 0.0);
     }
     // Mismatched inputs are errors, not panics.
     let family = TextLoraFamily::for_model(&model, cfg.lora.clone(), 3).unwrap();
-    let input = TextTaskInput::from_host(&unit_rows(1, &device), &unit_rows(2, &device), &unit_rows(2, &device), D, &device).unwrap();
+    let input = TextTaskInput::from_host(
+        &unit_rows(1, &device),
+        &unit_rows(2, &device),
+        &unit_rows(2, &device),
+        D,
+        &device,
+    )
+    .unwrap();
     assert!(hyper.generate(&family, &input).is_err());
     assert!(TextTaskInput::from_host(&[0.0; 3], &[0.0; 32], &[0.0; 32], D, &device).is_err());
 }
@@ -68,7 +89,10 @@ fn meta_training_reduces_the_loss() {
     // Two separable classes: hidden states shifted along a class direction.
     let targets: Vec<usize> = (0..n).map(|i| i % 2).collect();
     let noise = Tensor::<3>::random([n, 4, D], Distribution::Normal(0.0, 1.0), &device);
-    let sign: Vec<f32> = targets.iter().map(|&t| if t == 0 { -2.0 } else { 2.0 }).collect();
+    let sign: Vec<f32> = targets
+        .iter()
+        .map(|&t| if t == 0 { -2.0 } else { 2.0 })
+        .collect();
     let shift = Tensor::<1>::from_floats(sign.as_slice(), &device).reshape([n, 1, 1]);
     let hidden = noise + shift;
     let mask_pad: Tensor<2, Bool> = Tensor::<2, Int>::zeros([n, 4], &device).bool();
@@ -88,7 +112,8 @@ fn meta_training_reduces_the_loss() {
         support_per_class: 4,
         ..TextMetaConfig::default()
     };
-    let (_hyper, report) = meta_train_text(&config(), &meta, &[task], &ad_model, &device, |_, _| {}).unwrap();
+    let (_hyper, report) =
+        meta_train_text(&config(), &meta, &[task], &ad_model, &device, |_, _| {}).unwrap();
     assert_eq!(report.steps, 40);
     let first = report.loss_curve[0];
     let last = *report.loss_curve.last().unwrap();

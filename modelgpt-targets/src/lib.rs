@@ -71,8 +71,8 @@ pub use mlp::{Mlp, MlpActivation, MlpFamily, MlpSpec};
 pub use peft::{PeftAdapterConfig, save_merged, save_peft_adapter};
 pub use text::{PrefixFeatures, TextLoraConfig, TextLoraFamily, TextLoraModule, encode_prefix};
 pub use train::{
-    EpochStats, LabeledRows, TrainConfig, TrainOutcome, accuracy, logistic_regression, majority_accuracy, predict,
-    time_to_reach, train_classifier,
+    EpochStats, LabeledRows, TrainConfig, TrainOutcome, accuracy, logistic_regression,
+    majority_accuracy, predict, time_to_reach, train_classifier,
 };
 
 /// The types most programs need.
@@ -84,7 +84,8 @@ pub mod prelude {
     };
     #[doc(no_inline)]
     pub use crate::{
-        EpochStats, LabeledRows, Mlp, MlpActivation, MlpFamily, MlpSpec, TrainConfig, TrainOutcome, train_classifier,
+        EpochStats, LabeledRows, Mlp, MlpActivation, MlpFamily, MlpSpec, TrainConfig, TrainOutcome,
+        train_classifier,
     };
 }
 

@@ -112,7 +112,10 @@ impl MlpSpec {
         if self.n_classes < 2 {
             return Err(Error::InvalidConfig {
                 field: "n_classes",
-                reason: format!("a classifier needs at least 2 classes, got {}", self.n_classes),
+                reason: format!(
+                    "a classifier needs at least 2 classes, got {}",
+                    self.n_classes
+                ),
             });
         }
         if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
@@ -256,7 +259,9 @@ impl MlpFamily {
         }
         for (a, b) in ours.iter().zip(theirs) {
             if a.name != b.name {
-                return Err(Error::Core(modelgpt_core::Error::UnknownParam { name: b.name.clone() }));
+                return Err(Error::Core(modelgpt_core::Error::UnknownParam {
+                    name: b.name.clone(),
+                }));
             }
             if a.shape != b.shape {
                 return Err(Error::ShapeMismatch {
@@ -278,7 +283,11 @@ impl MlpFamily {
     /// # Errors
     /// [`Error::ShapeMismatch`] if `params` does not match [`spec`](TargetFamily::spec) or the
     /// input width is not `d_input`.
-    pub fn try_forward_with(&self, params: &GeneratedParams, input: Tensor<2>) -> Result<Tensor<2>> {
+    pub fn try_forward_with(
+        &self,
+        params: &GeneratedParams,
+        input: Tensor<2>,
+    ) -> Result<Tensor<2>> {
         self.check_params(params)?;
         let [batch, d_input] = input.dims();
         if d_input != self.spec.d_input {
@@ -290,7 +299,10 @@ impl MlpFamily {
         }
         let n_layers = self.spec.n_layers();
         let mut x = input; // [batch, d_input]
-        let layers = params.flat().chunks_exact(2).zip(self.params.entries().chunks_exact(2));
+        let layers = params
+            .flat()
+            .chunks_exact(2)
+            .zip(self.params.entries().chunks_exact(2));
         for (i, (pair, entries)) in layers.enumerate() {
             let [d_in, d_out] = [entries[0].shape[0], entries[0].shape[1]];
             let weight: Tensor<2> = pair[0].clone().reshape([d_in, d_out]); // [d_in, d_out]
@@ -375,7 +387,11 @@ impl TargetFamily for MlpFamily {
         // A fresh leaf on `device`, cut from the generator's graph.
         let to_param = |t: Tensor<1>| {
             let t = t.detach().without_autodiff().to_device(device);
-            if device.is_autodiff() { t.autodiff() } else { t }
+            if device.is_autodiff() {
+                t.autodiff()
+            } else {
+                t
+            }
         };
         let layers = params
             .flat()
@@ -442,10 +458,17 @@ impl Mlp {
 
     /// The shape of this MLP, read from its weights.
     pub fn spec(&self) -> MlpSpec {
-        let dims: Vec<[usize; 2]> = self.layers.iter().map(|l| l.weight.shape().dims()).collect();
+        let dims: Vec<[usize; 2]> = self
+            .layers
+            .iter()
+            .map(|l| l.weight.shape().dims())
+            .collect();
         let d_input = dims.first().map_or(0, |d| d[0]);
         let n_classes = dims.last().map_or(0, |d| d[1]);
-        let hidden = dims[..dims.len().saturating_sub(1)].iter().map(|d| d[1]).collect();
+        let hidden = dims[..dims.len().saturating_sub(1)]
+            .iter()
+            .map(|d| d[1])
+            .collect();
         MlpSpec::new(d_input, n_classes)
             .with_hidden(hidden)
             .with_activation(self.activation)
@@ -453,12 +476,16 @@ impl Mlp {
 
     /// Number of input features.
     pub fn d_input(&self) -> usize {
-        self.layers.first().map_or(0, |l| l.weight.shape().dims::<2>()[0])
+        self.layers
+            .first()
+            .map_or(0, |l| l.weight.shape().dims::<2>()[0])
     }
 
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
-        self.layers.last().map_or(0, |l| l.weight.shape().dims::<2>()[1])
+        self.layers
+            .last()
+            .map_or(0, |l| l.weight.shape().dims::<2>()[1])
     }
 
     /// The device holding the weights.
@@ -483,7 +510,8 @@ impl Mlp {
             });
         }
         // The tensors were built from this spec, so count and lengths agree by construction.
-        GeneratedParams::from_flat(spec, tensors).expect("Mlp::to_params: spec built from the model's own shapes")
+        GeneratedParams::from_flat(spec, tensors)
+            .expect("Mlp::to_params: spec built from the model's own shapes")
     }
 
     /// Writes `model.safetensors` (weights, keys `layers.{i}.weight|bias`, burn layout) and
@@ -556,11 +584,17 @@ impl Mlp {
         let mut store = SafetensorsStore::from_file(&weights)
             .validate(false)
             .allow_partial(true);
-        let result = model.load_from(&mut store).map_err(|e| store_error(&weights, e))?;
+        let result = model
+            .load_from(&mut store)
+            .map_err(|e| store_error(&weights, e))?;
 
         if let Some(err) = result.errors.into_iter().next() {
             return Err(match err {
-                ApplyError::ShapeMismatch { path, expected, found } => Error::ShapeMismatch {
+                ApplyError::ShapeMismatch {
+                    path,
+                    expected,
+                    found,
+                } => Error::ShapeMismatch {
                     what: format!("{} in {}", path, weights.display()),
                     expected: expected.as_slice().to_vec(),
                     actual: found.as_slice().to_vec(),
@@ -569,7 +603,10 @@ impl Mlp {
             });
         }
         if let Some((name, _)) = result.missing.into_iter().next() {
-            return Err(Error::MissingTensor { path: weights, name });
+            return Err(Error::MissingTensor {
+                path: weights,
+                name,
+            });
         }
         if !result.unused.is_empty() {
             return Err(Error::UnexpectedTensors {
@@ -668,31 +705,54 @@ mod tests {
         use ParamRole::*;
         assert_eq!(
             roles,
-            [InputDependent, Shared, Shared, Shared, ClassDependent, ClassDependent]
+            [
+                InputDependent,
+                Shared,
+                Shared,
+                Shared,
+                ClassDependent,
+                ClassDependent
+            ]
         );
-        assert_eq!(spec.get("layers.1.weight").map(|e| e.shape.clone()), Some(vec![4, 6]));
+        assert_eq!(
+            spec.get("layers.1.weight").map(|e| e.shape.clone()),
+            Some(vec![4, 6])
+        );
     }
 
     #[test]
     fn logistic_regression_is_class_dependent() {
         let spec = MlpSpec::new(5, 3).with_hidden(vec![]).param_spec();
         assert_eq!(spec.len(), 2);
-        assert!(spec.entries().iter().all(|e| e.role == ParamRole::ClassDependent));
+        assert!(
+            spec.entries()
+                .iter()
+                .all(|e| e.role == ParamRole::ClassDependent)
+        );
     }
 
     #[test]
     fn invalid_specs_are_rejected() {
         assert!(matches!(
             MlpSpec::new(0, 2).validate(),
-            Err(Error::InvalidConfig { field: "d_input", .. })
+            Err(Error::InvalidConfig {
+                field: "d_input",
+                ..
+            })
         ));
         assert!(matches!(
             MlpSpec::new(3, 1).validate(),
-            Err(Error::InvalidConfig { field: "n_classes", .. })
+            Err(Error::InvalidConfig {
+                field: "n_classes",
+                ..
+            })
         ));
         assert!(matches!(
             MlpSpec::new(3, 2).with_hidden(vec![4, 0]).validate(),
-            Err(Error::InvalidConfig { field: "hidden", .. })
+            Err(Error::InvalidConfig {
+                field: "hidden",
+                ..
+            })
         ));
     }
 

@@ -125,7 +125,11 @@ fn host_matrix(params: &GeneratedParams, name: &str) -> Result<(Vec<usize>, Vec<
         .find(|(e, _)| e.name == name)
         .map(|(_, t)| t.clone())
         .ok_or_else(|| modelgpt_core::Error::UnknownParam { name: name.into() })?;
-    let shape = params.spec().get(name).map(|e| e.shape.clone()).unwrap_or_default();
+    let shape = params
+        .spec()
+        .get(name)
+        .map(|e| e.shape.clone())
+        .unwrap_or_default();
     let values = t.detach().try_into_data()?.iter::<f32>().collect();
     Ok((shape, values))
 }
@@ -135,7 +139,10 @@ fn host_matrix(params: &GeneratedParams, name: &str) -> Result<(Vec<usize>, Vec<
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `params` is not `family`'s; [`Error::Execution`].
-pub fn peft_tensors(family: &TextLoraFamily, params: &GeneratedParams) -> Result<(Vec<ExportTensor>, Vec<ExportTensor>)> {
+pub fn peft_tensors(
+    family: &TextLoraFamily,
+    params: &GeneratedParams,
+) -> Result<(Vec<ExportTensor>, Vec<ExportTensor>)> {
     if params.spec() != family.spec() {
         return Err(Error::ShapeMismatch {
             what: "generated tensors for the PEFT export".into(),
@@ -147,7 +154,8 @@ pub fn peft_tensors(family: &TextLoraFamily, params: &GeneratedParams) -> Result
     for &layer in &family.config().layers {
         for proj in LORA_TARGETS {
             for (ours, theirs) in [("lora_a", "lora_A"), ("lora_b", "lora_B")] {
-                let (shape, values) = host_matrix(params, &TextLoraFamily::lora_name(layer, proj, ours))?;
+                let (shape, values) =
+                    host_matrix(params, &TextLoraFamily::lora_name(layer, proj, ours))?;
                 lora.push(ExportTensor {
                     name: peft_key(layer, proj, theirs),
                     shape: vec![shape[1], shape[0]],
@@ -197,12 +205,21 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-fn serialize(path: &Path, tensors: &[ExportTensor], metadata: HashMap<String, String>) -> Result<Vec<u8>> {
+fn serialize(
+    path: &Path,
+    tensors: &[ExportTensor],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
     let bytes: Vec<Vec<u8>> = tensors.iter().map(|t| f32_bytes(&t.values)).collect();
     let views = tensors
         .iter()
         .zip(&bytes)
-        .map(|(t, b)| Ok((t.name.clone(), TensorView::new(Dtype::F32, t.shape.clone(), b)?)))
+        .map(|(t, b)| {
+            Ok((
+                t.name.clone(),
+                TensorView::new(Dtype::F32, t.shape.clone(), b)?,
+            ))
+        })
         .collect::<core::result::Result<Vec<_>, safetensors::SafeTensorError>>()
         .map_err(|source| Error::Safetensors {
             path: path.to_path_buf(),
@@ -254,7 +271,10 @@ pub fn save_peft_adapter(
     write_atomic(&adapter_path, &bytes)?;
     let head_path = dir.join("classifier.safetensors");
     let mut head_meta = meta;
-    head_meta.insert("pooling".into(), "mean over attention mask, then L2 normalize".into());
+    head_meta.insert(
+        "pooling".into(),
+        "mean over attention mask, then L2 normalize".into(),
+    );
     let bytes = serialize(&head_path, &head, head_meta)?;
     write_atomic(&head_path, &bytes)?;
     let labels_path = dir.join("labels.json");
@@ -298,7 +318,11 @@ pub fn save_merged(
             let b = find(&peft_key(layer, proj, "lora_B"));
             let (Some(a), Some(b)) = (a, b) else { continue };
             let hf = format!("encoder.layer.{layer}.attention.self.{proj}.weight");
-            let key = if st.names().contains(&hf.as_str()) { hf.clone() } else { format!("bert.{hf}") };
+            let key = if st.names().contains(&hf.as_str()) {
+                hf.clone()
+            } else {
+                format!("bert.{hf}")
+            };
             let view = st.tensor(&key).map_err(|_| Error::MissingTensor {
                 path: base.to_path_buf(),
                 name: hf.clone(),
@@ -338,9 +362,11 @@ pub fn save_merged(
             source,
         })?;
         let data: &[u8] = merged.get(name).map(Vec::as_slice).unwrap_or(view.data());
-        let v = TensorView::new(view.dtype(), view.shape().to_vec(), data).map_err(|source| Error::Safetensors {
-            path: path.clone(),
-            source,
+        let v = TensorView::new(view.dtype(), view.shape().to_vec(), data).map_err(|source| {
+            Error::Safetensors {
+                path: path.clone(),
+                source,
+            }
         })?;
         views.push((name.to_string(), v));
     }
@@ -353,7 +379,10 @@ pub fn save_merged(
     if let Some(config) = base.parent().map(|p| p.join("config.json"))
         && config.is_file()
     {
-        let text = std::fs::read(&config).map_err(|source| Error::Io { path: config.clone(), source })?;
+        let text = std::fs::read(&config).map_err(|source| Error::Io {
+            path: config.clone(),
+            source,
+        })?;
         write_atomic(&dir.join("config.json"), &text)?;
     }
     Ok(path)

@@ -111,18 +111,27 @@ impl TextLoraConfig {
             return bad("rank", "must be positive".into());
         }
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
-            return bad("alpha", format!("must be positive and finite, got {}", self.alpha));
+            return bad(
+                "alpha",
+                format!("must be positive and finite, got {}", self.alpha),
+            );
         }
         if self.layers.is_empty() {
             return bad("layers", "at least one layer must get LoRA".into());
         }
         if self.layers.windows(2).any(|w| w[0] >= w[1]) {
-            return bad("layers", format!("must be sorted and distinct, got {:?}", self.layers));
+            return bad(
+                "layers",
+                format!("must be sorted and distinct, got {:?}", self.layers),
+            );
         }
         if let Some(&last) = self.layers.last()
             && last >= n_layers
         {
-            return bad("layers", format!("layer {last} out of range for {n_layers} layers"));
+            return bad(
+                "layers",
+                format!("layer {last} out of range for {n_layers} layers"),
+            );
         }
         if self.max_length < 2 {
             return bad("max_length", "must leave room for [CLS] and [SEP]".into());
@@ -160,7 +169,10 @@ impl PrefixFeatures {
     pub fn select(&self, rows: &[usize]) -> Self {
         let device = self.hidden.device();
         let index = Tensor::<1, Int>::from_data(
-            TensorData::new(rows.iter().map(|&r| r as i64).collect::<Vec<_>>(), [rows.len()]),
+            TensorData::new(
+                rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
+                [rows.len()],
+            ),
             &device,
         );
         Self {
@@ -203,7 +215,10 @@ pub fn encode_prefix(
     if upto > model.layers().len() {
         return Err(Error::InvalidConfig {
             field: "layers",
-            reason: format!("prefix up to layer {upto} of a {}-layer model", model.layers().len()),
+            reason: format!(
+                "prefix up to layer {upto} of a {}-layer model",
+                model.layers().len()
+            ),
         });
     }
     if max_length < 2 {
@@ -274,7 +289,12 @@ impl TextLoraFamily {
     /// # Errors
     /// [`TextLoraConfig::validate`]; [`Error::InvalidConfig`] for fewer than 2 classes or
     /// `d_model == 0`.
-    pub fn new(config: TextLoraConfig, d_model: usize, n_layers: usize, n_classes: usize) -> Result<Self> {
+    pub fn new(
+        config: TextLoraConfig,
+        d_model: usize,
+        n_layers: usize,
+        n_classes: usize,
+    ) -> Result<Self> {
         config.validate(n_layers)?;
         if n_classes < 2 {
             return Err(Error::InvalidConfig {
@@ -292,11 +312,23 @@ impl TextLoraFamily {
         let mut spec = ParamSpec::new();
         for &layer in &config.layers {
             for proj in LORA_TARGETS {
-                spec.push(Self::lora_name(layer, proj, "lora_a"), [d_model, r], ParamRole::Shared);
-                spec.push(Self::lora_name(layer, proj, "lora_b"), [r, d_model], ParamRole::Shared);
+                spec.push(
+                    Self::lora_name(layer, proj, "lora_a"),
+                    [d_model, r],
+                    ParamRole::Shared,
+                );
+                spec.push(
+                    Self::lora_name(layer, proj, "lora_b"),
+                    [r, d_model],
+                    ParamRole::Shared,
+                );
             }
         }
-        spec.push("classifier.weight", [d_model, n_classes], ParamRole::ClassDependent);
+        spec.push(
+            "classifier.weight",
+            [d_model, n_classes],
+            ParamRole::ClassDependent,
+        );
         spec.push("classifier.bias", [n_classes], ParamRole::ClassDependent);
         Ok(Self {
             config,
@@ -365,7 +397,11 @@ impl TextLoraFamily {
             });
         }
         if params.spec() != &self.spec {
-            let actual = params.spec().get("classifier.bias").map(|e| e.shape.clone()).unwrap_or_default();
+            let actual = params
+                .spec()
+                .get("classifier.bias")
+                .map(|e| e.shape.clone())
+                .unwrap_or_default();
             return Err(Error::ShapeMismatch {
                 what: "generated tensors (spec differs; classifier.bias shown)".into(),
                 expected: vec![self.n_classes],
@@ -386,7 +422,11 @@ impl TextLoraFamily {
                         let a: Tensor<2> = params.get(&Self::lora_name(layer, proj, "lora_a"))?;
                         let b: Tensor<2> = params.get(&Self::lora_name(layer, proj, "lora_b"))?;
                         let delta = LoraDelta::new(a, b, scale);
-                        lora = if proj == "query" { lora.with_query(delta) } else { lora.with_value(delta) };
+                        lora = if proj == "query" {
+                            lora.with_query(delta)
+                        } else {
+                            lora.with_value(delta)
+                        };
                     }
                 }
                 Ok(lora)
@@ -403,13 +443,28 @@ impl TextLoraFamily {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] when `params` or `model` do not fit the family.
-    pub fn embed(&self, model: &BertModel, params: &GeneratedParams, features: &PrefixFeatures) -> Result<Tensor<2>> {
+    pub fn embed(
+        &self,
+        model: &BertModel,
+        params: &GeneratedParams,
+        features: &PrefixFeatures,
+    ) -> Result<Tensor<2>> {
         self.check(model, params)?;
         let deltas = self.deltas(params)?;
-        Ok(Self::tail(model, self.config.first_layer(), &deltas, features))
+        Ok(Self::tail(
+            model,
+            self.config.first_layer(),
+            &deltas,
+            features,
+        ))
     }
 
-    fn tail(model: &BertModel, first: usize, deltas: &[AttentionLora], features: &PrefixFeatures) -> Tensor<2> {
+    fn tail(
+        model: &BertModel,
+        first: usize,
+        deltas: &[AttentionLora],
+        features: &PrefixFeatures,
+    ) -> Tensor<2> {
         let mut x = features.hidden.clone();
         for (i, layer) in model.layers[first..].iter().enumerate() {
             x = layer.forward(x, Some(features.mask_pad.clone()), deltas.get(i));
@@ -434,7 +489,12 @@ impl TextLoraFamily {
     ///
     /// # Errors
     /// As [`TextLoraFamily::embed`].
-    pub fn forward(&self, model: &BertModel, params: &GeneratedParams, features: &PrefixFeatures) -> Result<Tensor<2>> {
+    pub fn forward(
+        &self,
+        model: &BertModel,
+        params: &GeneratedParams,
+        features: &PrefixFeatures,
+    ) -> Result<Tensor<2>> {
         let e = self.embed(model, params, features)?; // [batch, d_model]
         let w: Tensor<2> = params.get("classifier.weight")?;
         let b: Tensor<1> = params.get("classifier.bias")?;
@@ -462,7 +522,10 @@ impl TextLoraFamily {
             start = end;
         }
         if out.is_empty() {
-            return Ok(Tensor::zeros([0, self.n_classes], &features.hidden.device()));
+            return Ok(Tensor::zeros(
+                [0, self.n_classes],
+                &features.hidden.device(),
+            ));
         }
         Ok(Tensor::cat(out, 0))
     }
@@ -481,9 +544,17 @@ impl TextLoraFamily {
             for proj in LORA_TARGETS {
                 let a: Tensor<2> = params.get(&Self::lora_name(layer, proj, "lora_a"))?;
                 let b: Tensor<2> = params.get(&Self::lora_name(layer, proj, "lora_b"))?;
-                let delta = a.detach().matmul(b.detach()).mul_scalar(scale).to_device(&device); // [d_in, d_out]
+                let delta = a
+                    .detach()
+                    .matmul(b.detach())
+                    .mul_scalar(scale)
+                    .to_device(&device); // [d_in, d_out]
                 let attention = &mut model.layers[layer].attention;
-                let linear = if proj == "query" { &mut attention.query } else { &mut attention.value };
+                let linear = if proj == "query" {
+                    &mut attention.query
+                } else {
+                    &mut attention.value
+                };
                 let w = linear.weight.val() + delta;
                 linear.weight = Param::from_tensor(w);
             }
@@ -547,7 +618,11 @@ impl TextLoraModule {
             .zip(&self.tensors)
             .map(|(e, p)| {
                 let t = p.val();
-                if e.name.starts_with("classifier.weight") { t.mul_scalar(HEAD_SCALE) } else { t }
+                if e.name.starts_with("classifier.weight") {
+                    t.mul_scalar(HEAD_SCALE)
+                } else {
+                    t
+                }
             })
             .collect();
         Ok(GeneratedParams::from_flat(self.spec.clone(), tensors)?)
@@ -590,17 +665,28 @@ mod tests {
         for layer in &model.layers[..upto] {
             x = layer.forward(x, mask.clone(), None);
         }
-        PrefixFeatures { hidden: x, mask_pad: mask.unwrap_or_else(|| Tensor::<2, Int>::zeros([2, 4], device).bool()) }
+        PrefixFeatures {
+            hidden: x,
+            mask_pad: mask.unwrap_or_else(|| Tensor::<2, Int>::zeros([2, 4], device).bool()),
+        }
     }
 
     #[test]
     fn spec_names_and_shapes() {
         let family = TextLoraFamily::new(TextLoraConfig::default(), 384, 6, 3).unwrap();
-        let names: Vec<&str> = family.spec().entries().iter().map(|e| e.name.as_str()).collect();
+        let names: Vec<&str> = family
+            .spec()
+            .entries()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         assert_eq!(names[0], "encoder.layer.4.attention.self.query.lora_a");
         assert_eq!(names[3], "encoder.layer.4.attention.self.value.lora_b");
         assert_eq!(names[8], "classifier.weight");
-        assert_eq!(family.spec().get("classifier.weight").unwrap().shape, vec![384, 3]);
+        assert_eq!(
+            family.spec().get("classifier.weight").unwrap().shape,
+            vec![384, 3]
+        );
         assert_eq!(family.spec().len(), 10);
     }
 
@@ -608,16 +694,23 @@ mod tests {
     fn bad_configs_are_errors() {
         assert!(TextLoraFamily::new(TextLoraConfig::default().with_rank(0), 8, 6, 2).is_err());
         assert!(TextLoraFamily::new(TextLoraConfig::default().with_layers([6]), 8, 6, 2).is_err());
-        assert!(TextLoraFamily::new(TextLoraConfig::default().with_layers([5, 4]), 8, 6, 2).is_err());
+        assert!(
+            TextLoraFamily::new(TextLoraConfig::default().with_layers([5, 4]), 8, 6, 2).is_err()
+        );
         assert!(TextLoraFamily::new(TextLoraConfig::default(), 8, 6, 1).is_err());
-        assert!(TextLoraFamily::new(TextLoraConfig::default().with_alpha(f64::NAN), 8, 6, 2).is_err());
+        assert!(
+            TextLoraFamily::new(TextLoraConfig::default().with_alpha(f64::NAN), 8, 6, 2).is_err()
+        );
     }
 
     #[test]
     fn tail_with_lora_matches_full_forward_and_merge() {
         let device = test_device();
         let model = tiny_model(&device);
-        let config = TextLoraConfig::default().with_rank(2).with_alpha(4.0).with_layers([1, 2]);
+        let config = TextLoraConfig::default()
+            .with_rank(2)
+            .with_alpha(4.0)
+            .with_layers([1, 2]);
         let family = TextLoraFamily::for_model(&model, config, 3).unwrap();
         let tensors: Vec<Tensor<1>> = family
             .spec()
@@ -634,23 +727,33 @@ mod tests {
         let mut lora = vec![AttentionLora::new()];
         lora.extend(family.deltas(&params).unwrap());
         let full = TextLoraFamily::tail(&model, 0, &lora, &full_feats);
-        tail.clone().into_data().assert_approx_eq::<f32>(&full.into_data(), burn::tensor::Tolerance::absolute(1e-4));
+        tail.clone()
+            .into_data()
+            .assert_approx_eq::<f32>(&full.into_data(), burn::tensor::Tolerance::absolute(1e-4));
 
         // Merged weights give the same embedding without LoRA.
         let merged = family.merge(model.clone(), &params).unwrap();
         let merged_out = TextLoraFamily::base_embed(&merged, 1, &feats);
-        tail.into_data().assert_approx_eq::<f32>(&merged_out.into_data(), burn::tensor::Tolerance::absolute(1e-4));
+        tail.into_data().assert_approx_eq::<f32>(
+            &merged_out.into_data(),
+            burn::tensor::Tolerance::absolute(1e-4),
+        );
     }
 
     #[test]
     fn fresh_module_is_the_frozen_encoder() {
         let device = test_device();
         let model = tiny_model(&device);
-        let family = TextLoraFamily::for_model(&model, TextLoraConfig::default().with_layers([2]), 2).unwrap();
+        let family =
+            TextLoraFamily::for_model(&model, TextLoraConfig::default().with_layers([2]), 2)
+                .unwrap();
         let module = TextLoraModule::init(&family, &device);
         let feats = prefix(&model, 2, &device);
-        let e = family.embed(&model, &module.params().unwrap(), &feats).unwrap();
+        let e = family
+            .embed(&model, &module.params().unwrap(), &feats)
+            .unwrap();
         let base = TextLoraFamily::base_embed(&model, 2, &feats);
-        e.into_data().assert_approx_eq::<f32>(&base.into_data(), burn::tensor::Tolerance::absolute(1e-6));
+        e.into_data()
+            .assert_approx_eq::<f32>(&base.into_data(), burn::tensor::Tolerance::absolute(1e-6));
     }
 }

@@ -60,7 +60,10 @@ impl TrainConfig {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::InvalidConfig {
                 field: "lr",
-                reason: format!("the learning rate must be positive and finite, got {}", self.lr),
+                reason: format!(
+                    "the learning rate must be positive and finite, got {}",
+                    self.lr
+                ),
             });
         }
         if self.batch_size == 0 {
@@ -72,7 +75,10 @@ impl TrainConfig {
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(Error::InvalidConfig {
                 field: "weight_decay",
-                reason: format!("the weight decay must be >= 0 and finite, got {}", self.weight_decay),
+                reason: format!(
+                    "the weight decay must be >= 0 and finite, got {}",
+                    self.weight_decay
+                ),
             });
         }
         Ok(())
@@ -168,7 +174,10 @@ impl<'a> LabeledRows<'a> {
     /// # Shapes
     /// output: `[rows, n_features]`
     pub fn features_tensor(&self, device: &Device) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(self.x.to_vec(), [self.rows(), self.n_features]), device)
+        Tensor::from_data(
+            TensorData::new(self.x.to_vec(), [self.rows(), self.n_features]),
+            device,
+        )
     }
 
     fn check_labels(&self, what: &'static str, n_classes: usize) -> Result<()> {
@@ -284,7 +293,9 @@ pub fn train_classifier(
 
     let mut model = init.to_device(device).train();
     let mut optim = AdamConfig::new()
-        .with_weight_decay((config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay)))
+        .with_weight_decay(
+            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay)),
+        )
         .init();
 
     // Epoch 0: the starting point, so that a good initialisation (ModelGPT-F) counts at time 0.
@@ -326,7 +337,12 @@ pub fn train_classifier(
             let x = Tensor::<2>::from_data(TensorData::new(xb.clone(), [b, n_features]), &autodiff);
             let y = Tensor::<1, Int>::from_data(TensorData::new(yb.clone(), [b]), &autodiff);
             let loss = cross_entropy(model.forward(x), y); // [1]
-            loss_sum = loss_sum + loss.clone().detach().without_autodiff().mul_scalar(b as f32);
+            loss_sum = loss_sum
+                + loss
+                    .clone()
+                    .detach()
+                    .without_autodiff()
+                    .mul_scalar(b as f32);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(config.lr, model, grads);
         }
@@ -381,7 +397,10 @@ pub fn logistic_regression(
 ///
 /// This is the "time to reach the generated model's accuracy" of the speedup comparison.
 pub fn time_to_reach(history: &[EpochStats], target_acc: f32) -> Option<f64> {
-    history.iter().find(|s| s.valid_acc >= target_acc).map(|s| s.elapsed_ms)
+    history
+        .iter()
+        .find(|s| s.valid_acc >= target_acc)
+        .map(|s| s.elapsed_ms)
 }
 
 /// Fraction of rows whose arg-max logit equals the target.
@@ -404,7 +423,11 @@ pub fn accuracy(logits: Tensor<2>, targets: &[usize]) -> f32 {
         return 0.0;
     }
     let predicted = argmax_rows(logits);
-    let correct = predicted.iter().zip(targets).filter(|(p, t)| p == t).count();
+    let correct = predicted
+        .iter()
+        .zip(targets)
+        .filter(|(p, t)| p == t)
+        .count();
     correct as f32 / batch as f32
 }
 
@@ -467,7 +490,10 @@ pub fn majority_accuracy(y_train: &[usize], y_test: &[usize]) -> f32 {
 fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     let [batch, _] = logits.dims();
     let log_probs = activation::log_softmax(logits, 1); // [batch, n_classes]
-    log_probs.gather(1, targets.reshape([batch, 1])).mean().neg() // [1]
+    log_probs
+        .gather(1, targets.reshape([batch, 1]))
+        .mean()
+        .neg() // [1]
 }
 
 fn labels_tensor(y: &[usize], device: &Device) -> Tensor<1, Int> {
@@ -476,14 +502,23 @@ fn labels_tensor(y: &[usize], device: &Device) -> Tensor<1, Int> {
 }
 
 fn argmax_rows(logits: Tensor<2>) -> Vec<usize> {
-    logits.argmax(1).into_data().iter::<i64>().map(|c| c as usize).collect()
+    logits
+        .argmax(1)
+        .into_data()
+        .iter::<i64>()
+        .map(|c| c as usize)
+        .collect()
 }
 
 fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
 
-fn record(history: &mut Vec<EpochStats>, progress: &mut Option<&mut dyn FnMut(EpochStats)>, stats: EpochStats) {
+fn record(
+    history: &mut Vec<EpochStats>,
+    progress: &mut Option<&mut dyn FnMut(EpochStats)>,
+    stats: EpochStats,
+) {
     history.push(stats);
     if let Some(callback) = progress.as_deref_mut() {
         callback(stats);
@@ -534,10 +569,17 @@ mod tests {
             LabeledRows::new(&[], 0, &[]),
             Err(Error::InvalidConfig { .. })
         ));
-        assert_eq!(LabeledRows::new(&[1.0; 6], 3, &[0, 1]).map(|r| r.rows()).ok(), Some(2));
+        assert_eq!(
+            LabeledRows::new(&[1.0; 6], 3, &[0, 1])
+                .map(|r| r.rows())
+                .ok(),
+            Some(2)
+        );
         let m = Matrix::new(2, 3, vec![0.5; 6]).unwrap();
         assert_eq!(
-            LabeledRows::from_matrix(&m, &[1, 0]).map(|r| r.n_features()).ok(),
+            LabeledRows::from_matrix(&m, &[1, 0])
+                .map(|r| r.n_features())
+                .ok(),
             Some(3)
         );
         assert!(matches!(

@@ -3,8 +3,8 @@
 use burn::tensor::{Device, Tensor, TensorData, Tolerance};
 use modelgpt_core::{GeneratedParams, TargetFamily};
 use modelgpt_targets::{
-    EpochStats, Error, LabeledRows, Mlp, MlpActivation, MlpFamily, MlpSpec, TrainConfig, logistic_regression,
-    majority_accuracy, predict, time_to_reach, train_classifier,
+    EpochStats, Error, LabeledRows, Mlp, MlpActivation, MlpFamily, MlpSpec, TrainConfig,
+    logistic_regression, majority_accuracy, predict, time_to_reach, train_classifier,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -15,7 +15,9 @@ fn device() -> Device {
 
 /// `rows x cols` uniform features in [-1, 1).
 fn features(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f32> {
-    (0..rows * cols).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+    (0..rows * cols)
+        .map(|_| rng.random_range(-1.0f32..1.0))
+        .collect()
 }
 
 /// A linearly separable 3-class set: the class is the arg-max of three fixed linear scores, and
@@ -55,7 +57,9 @@ fn forward_with_equals_materialized_forward() {
         MlpActivation::LeakyRelu,
         MlpActivation::Tanh,
     ] {
-        let spec = MlpSpec::new(5, 3).with_hidden(vec![7, 4]).with_activation(activation);
+        let spec = MlpSpec::new(5, 3)
+            .with_hidden(vec![7, 4])
+            .with_activation(activation);
         let family = MlpFamily::new(spec.clone()).unwrap();
         let params = spec.init_random(&device, 11).unwrap().to_params();
         let x = tensor(&features(&mut StdRng::seed_from_u64(1), 6, 5), 5, &device);
@@ -78,7 +82,10 @@ fn to_params_inverts_materialize() {
     let model = spec.init_random(&device, 5).unwrap();
     let params = model.to_params();
     assert_eq!(params.spec(), family.spec());
-    let again = family.materialize(params.clone(), &device).unwrap().to_params();
+    let again = family
+        .materialize(params.clone(), &device)
+        .unwrap()
+        .to_params();
     for (a, b) in params.flat().iter().zip(again.flat()) {
         a.to_data().assert_eq(&b.to_data(), true);
     }
@@ -116,7 +123,9 @@ fn gradient_reaches_the_generator() {
     let x = tensor(&features(&mut StdRng::seed_from_u64(4), 8, 4), 4, &device);
     let loss = family.forward_with(&params, x).powi_scalar(2).mean();
     let grads = loss.backward();
-    let grad = source.grad(&grads).expect("the generator's leaf receives a gradient");
+    let grad = source
+        .grad(&grads)
+        .expect("the generator's leaf receives a gradient");
     assert_eq!(grad.dims(), [n]);
     let norm: f32 = grad.abs().sum().into_scalar();
     assert!(norm > 0.0, "gradient is all zeros");
@@ -134,15 +143,32 @@ fn training_reaches_high_accuracy_on_a_separable_set() {
 
     let mut seen = Vec::new();
     let mut on_epoch = |s: EpochStats| seen.push(s.epoch);
-    let outcome = train_classifier(&spec, None, train, valid, &config, &device, Some(&mut on_epoch)).unwrap();
+    let outcome = train_classifier(
+        &spec,
+        None,
+        train,
+        valid,
+        &config,
+        &device,
+        Some(&mut on_epoch),
+    )
+    .unwrap();
     assert!(
         outcome.best_valid_acc >= 0.95,
         "best validation accuracy {}",
         outcome.best_valid_acc
     );
-    assert_eq!(seen, outcome.history.iter().map(|s| s.epoch).collect::<Vec<_>>());
+    assert_eq!(
+        seen,
+        outcome.history.iter().map(|s| s.epoch).collect::<Vec<_>>()
+    );
     assert_eq!(outcome.history[0].epoch, 0);
-    assert!(outcome.history.windows(2).all(|w| w[0].elapsed_ms <= w[1].elapsed_ms));
+    assert!(
+        outcome
+            .history
+            .windows(2)
+            .all(|w| w[0].elapsed_ms <= w[1].elapsed_ms)
+    );
 
     // The returned model is the best one.
     let predicted = predict(&outcome.model, &xv).unwrap();
@@ -209,8 +235,20 @@ fn finetuning_starts_from_the_given_model() {
     .unwrap();
     assert_eq!(again.history[0].valid_acc, trained.best_valid_acc);
 
-    let wrong = MlpSpec::new(3, 3).with_hidden(vec![5]).init_random(&device, 0).unwrap();
-    let err = train_classifier(&spec, Some(wrong), train, train, &TrainConfig::new(), &device, None).unwrap_err();
+    let wrong = MlpSpec::new(3, 3)
+        .with_hidden(vec![5])
+        .init_random(&device, 0)
+        .unwrap();
+    let err = train_classifier(
+        &spec,
+        Some(wrong),
+        train,
+        train,
+        &TrainConfig::new(),
+        &device,
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
 }
 
@@ -221,7 +259,16 @@ fn bad_training_input_gives_typed_errors() {
     let spec = MlpSpec::new(3, 2);
     let ok = LabeledRows::new(&x, 3, &[0, 1]).unwrap();
     let bad_label = LabeledRows::new(&x, 3, &[0, 2]).unwrap();
-    let err = train_classifier(&spec, None, bad_label, ok, &TrainConfig::new(), &device, None).unwrap_err();
+    let err = train_classifier(
+        &spec,
+        None,
+        bad_label,
+        ok,
+        &TrainConfig::new(),
+        &device,
+        None,
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -236,18 +283,35 @@ fn bad_training_input_gives_typed_errors() {
     );
 
     let empty = LabeledRows::new(&[], 3, &[]).unwrap();
-    let err = train_classifier(&spec, None, ok, empty, &TrainConfig::new(), &device, None).unwrap_err();
+    let err =
+        train_classifier(&spec, None, ok, empty, &TrainConfig::new(), &device, None).unwrap_err();
     assert!(matches!(err, Error::InvalidData { .. }), "{err}");
 
-    let err = train_classifier(&spec, None, ok, ok, &TrainConfig::new().with_lr(0.0), &device, None).unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig { field: "lr", .. }), "{err}");
+    let err = train_classifier(
+        &spec,
+        None,
+        ok,
+        ok,
+        &TrainConfig::new().with_lr(0.0),
+        &device,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidConfig { field: "lr", .. }),
+        "{err}"
+    );
 
     let narrow = LabeledRows::new(&x, 2, &[0, 1, 0]).unwrap();
-    let err = train_classifier(&spec, None, narrow, ok, &TrainConfig::new(), &device, None).unwrap_err();
+    let err =
+        train_classifier(&spec, None, narrow, ok, &TrainConfig::new(), &device, None).unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
 
     let model = spec.init_random(&device, 0).unwrap();
-    assert!(matches!(predict(&model, &[1.0; 4]), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(
+        predict(&model, &[1.0; 4]),
+        Err(Error::ShapeMismatch { .. })
+    ));
     assert!(matches!(
         MlpFamily::new(MlpSpec::new(3, 1)),
         Err(Error::InvalidConfig { .. })
@@ -287,10 +351,16 @@ fn corrupt_or_mismatched_files_give_typed_errors() {
     let weights = dir.path().join("model.safetensors");
     let spec_file = dir.path().join("mlp.json");
 
-    assert!(matches!(Mlp::load(dir.path(), &device), Err(Error::MissingFile { .. })));
+    assert!(matches!(
+        Mlp::load(dir.path(), &device),
+        Err(Error::MissingFile { .. })
+    ));
 
     let spec = MlpSpec::new(4, 3).with_hidden(vec![5]);
-    spec.init_random(&device, 0).unwrap().save(dir.path()).unwrap();
+    spec.init_random(&device, 0)
+        .unwrap()
+        .save(dir.path())
+        .unwrap();
 
     // Truncated weights.
     let bytes = std::fs::read(&weights).unwrap();
@@ -327,7 +397,10 @@ fn corrupt_or_mismatched_files_give_typed_errors() {
     std::fs::write(&spec_file, serde_json::to_string(&spec).unwrap()).unwrap();
     let err = Mlp::load(dir.path(), &device).unwrap_err();
     assert!(
-        matches!(err, Error::UnexpectedTensors { .. } | Error::ShapeMismatch { .. }),
+        matches!(
+            err,
+            Error::UnexpectedTensors { .. } | Error::ShapeMismatch { .. }
+        ),
         "{err}"
     );
 
@@ -335,7 +408,11 @@ fn corrupt_or_mismatched_files_give_typed_errors() {
     std::fs::write(&spec_file, "{\"d_input\": 4").unwrap();
     let err = Mlp::load(dir.path(), &device).unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err}");
-    std::fs::write(&spec_file, serde_json::to_string(&MlpSpec::new(0, 3)).unwrap()).unwrap();
+    std::fs::write(
+        &spec_file,
+        serde_json::to_string(&MlpSpec::new(0, 3)).unwrap(),
+    )
+    .unwrap();
     let err = Mlp::load(dir.path(), &device).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
 }

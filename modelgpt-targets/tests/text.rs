@@ -37,7 +37,10 @@ fn read_f32(st: &SafeTensors, name: &str) -> (Vec<usize>, Vec<f32>) {
 #[test]
 fn peft_export_round_trips_with_transposition() {
     let device = Device::flex();
-    let config = TextLoraConfig::default().with_rank(4).with_alpha(8.0).with_layers([1, 2]);
+    let config = TextLoraConfig::default()
+        .with_rank(4)
+        .with_alpha(8.0)
+        .with_layers([1, 2]);
     let family = TextLoraFamily::new(config, 16, 3, 3).unwrap();
     let params = random_params(&family, &device);
     let dir = tempfile::tempdir().unwrap();
@@ -46,13 +49,17 @@ fn peft_export_round_trips_with_transposition() {
     assert_eq!(files.len(), 4);
 
     let cfg: PeftAdapterConfig =
-        serde_json::from_slice(&std::fs::read(dir.path().join("adapter_config.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.path().join("adapter_config.json")).unwrap())
+            .unwrap();
     assert_eq!(cfg.peft_type, "LORA");
     assert_eq!(cfg.r, 4);
     assert_eq!(cfg.lora_alpha, 8.0);
     assert_eq!(cfg.target_modules, ["query", "value"]);
     assert_eq!(cfg.layers_to_transform, [1, 2]);
-    assert_eq!(cfg.base_model_name_or_path, "sentence-transformers/all-MiniLM-L6-v2");
+    assert_eq!(
+        cfg.base_model_name_or_path,
+        "sentence-transformers/all-MiniLM-L6-v2"
+    );
 
     let bytes = std::fs::read(dir.path().join("adapter_model.safetensors")).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
@@ -61,12 +68,30 @@ fn peft_export_round_trips_with_transposition() {
         let ours = host(t);
         if let Some(rest) = entry.name.strip_prefix("encoder.layer.") {
             let layer: usize = rest.split('.').next().unwrap().parse().unwrap();
-            let proj = if entry.name.contains(".query.") { "query" } else { "value" };
-            let factor = if entry.name.ends_with("lora_a") { "lora_A" } else { "lora_B" };
+            let proj = if entry.name.contains(".query.") {
+                "query"
+            } else {
+                "value"
+            };
+            let factor = if entry.name.ends_with("lora_a") {
+                "lora_A"
+            } else {
+                "lora_B"
+            };
             let (shape, values) = read_f32(&st, &peft_key(layer, proj, factor));
             // PyTorch layout: lora_A [r, in], lora_B [out, r].
-            assert_eq!(shape, vec![entry.shape[1], entry.shape[0]], "{}", entry.name);
-            assert_eq!(transpose(&values, shape[0], shape[1]), ours, "{}", entry.name);
+            assert_eq!(
+                shape,
+                vec![entry.shape[1], entry.shape[0]],
+                "{}",
+                entry.name
+            );
+            assert_eq!(
+                transpose(&values, shape[0], shape[1]),
+                ours,
+                "{}",
+                entry.name
+            );
         }
     }
     let head_bytes = std::fs::read(dir.path().join("classifier.safetensors")).unwrap();
@@ -89,7 +114,10 @@ fn merged_checkpoint_equals_lora_forward_on_minilm() {
     let encoder = BertRequirementEncoder::from_dir(&dir, &device).unwrap();
     let family = TextLoraFamily::for_model(encoder.model(), TextLoraConfig::default(), 2).unwrap();
     let params = random_params(&family, &device);
-    let texts = ["a short sentence", "another, somewhat longer sentence about the weather today"];
+    let texts = [
+        "a short sentence",
+        "another, somewhat longer sentence about the weather today",
+    ];
     let feats = encode_prefix(&encoder, &texts, 4, 64).unwrap();
     let with_lora = family.embed(encoder.model(), &params, &feats).unwrap();
 

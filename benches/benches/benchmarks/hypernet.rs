@@ -33,8 +33,15 @@ const ROWS: usize = 128;
 fn backend_name(device: &Device) -> String {
     let debug = format!("{device:?}");
     let inner = debug.strip_prefix("Device<").unwrap_or(&debug);
-    let name: String = inner.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    if name.is_empty() { "device".into() } else { name.to_lowercase() }
+    let name: String = inner
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if name.is_empty() {
+        "device".into()
+    } else {
+        name.to_lowercase()
+    }
 }
 
 /// Host-side inputs of one task: embeddings, a labelled sample and its statistics.
@@ -51,7 +58,8 @@ struct HostTask {
 
 fn host_task(d: usize, k: usize, seed: u64) -> HostTask {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
+    let mut draw =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
     let req = draw(D_EMBED);
     let feat = draw(d * D_EMBED);
     let label = draw(k * D_EMBED);
@@ -63,7 +71,16 @@ fn host_task(d: usize, k: usize, seed: u64) -> HostTask {
         .collect();
     let rows: Vec<usize> = (0..ROWS).collect();
     let sample = TaskSample::from_rows(&x, d, &y, &rows, k).expect("valid synthetic sample");
-    HostTask { d, k, req, feat, label, x, y, sample }
+    HostTask {
+        d,
+        k,
+        req,
+        feat,
+        label,
+        x,
+        y,
+        sample,
+    }
 }
 
 fn generate(c: &mut Criterion) {
@@ -78,23 +95,31 @@ fn generate(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     for (i, &(d, k)) in SHAPES.iter().enumerate() {
         let task = host_task(d, k, i as u64);
-        group.bench_with_input(BenchmarkId::from_parameter(format!("{d}x{k}")), &task, |b, t| {
-            b.iter_custom(|iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let req = Tensor::<2>::from_data(TensorData::new(t.req.clone(), [1, D_EMBED]), &device);
-                    let ctx = build_context(req, &t.feat, &t.label, D_EMBED, &t.sample, &device);
-                    let tensors = hyper.generate_tensors("bench", &ctx).expect("general mode");
-                    let family = MlpFamily::new(config.mlp_spec(t.d, t.k)).expect("valid spec");
-                    let params = to_params(&family, tensors).expect("shapes");
-                    let mlp = family.materialize(params, &device).expect("shapes");
-                    // Sync: read the last generated tensor back before stopping the clock.
-                    let head = mlp.layers().last().expect("at least one layer");
-                    black_box(head.weight.val().into_data());
-                }
-                start.elapsed()
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{d}x{k}")),
+            &task,
+            |b, t| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let req = Tensor::<2>::from_data(
+                            TensorData::new(t.req.clone(), [1, D_EMBED]),
+                            &device,
+                        );
+                        let ctx =
+                            build_context(req, &t.feat, &t.label, D_EMBED, &t.sample, &device);
+                        let tensors = hyper.generate_tensors("bench", &ctx).expect("general mode");
+                        let family = MlpFamily::new(config.mlp_spec(t.d, t.k)).expect("valid spec");
+                        let params = to_params(&family, tensors).expect("shapes");
+                        let mlp = family.materialize(params, &device).expect("shapes");
+                        // Sync: read the last generated tensor back before stopping the clock.
+                        let head = mlp.layers().last().expect("at least one layer");
+                        black_box(head.weight.val().into_data());
+                    }
+                    start.elapsed()
+                });
+            },
+        );
     }
     group.finish();
 }
@@ -116,30 +141,41 @@ fn meta_step(c: &mut Criterion) {
         let mut optim = AdamConfig::new()
             .with_grad_clipping(Some(GradientClippingConfig::Norm(0.25)))
             .init();
-        group.bench_with_input(BenchmarkId::from_parameter(format!("{d}x{k}")), &task, |b, t| {
-            b.iter_custom(|iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let hyper = model.take().expect("model is put back every step");
-                    let req = Tensor::<2>::from_data(TensorData::new(t.req.clone(), [1, D_EMBED]), &ad);
-                    let ctx = build_context(req, &t.feat, &t.label, D_EMBED, &t.sample, &ad);
-                    let params = to_params(&family, hyper.generate_tensors("bench", &ctx).expect("general mode"))
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{d}x{k}")),
+            &task,
+            |b, t| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let hyper = model.take().expect("model is put back every step");
+                        let req = Tensor::<2>::from_data(
+                            TensorData::new(t.req.clone(), [1, D_EMBED]),
+                            &ad,
+                        );
+                        let ctx = build_context(req, &t.feat, &t.label, D_EMBED, &t.sample, &ad);
+                        let params = to_params(
+                            &family,
+                            hyper.generate_tensors("bench", &ctx).expect("general mode"),
+                        )
                         .expect("shapes");
-                    let xb = Tensor::<2>::from_data(TensorData::new(t.x.clone(), [ROWS, t.d]), &ad);
-                    let logits = family.try_forward_with(&params, xb).expect("shapes");
-                    let loss = cross_entropy(logits, &t.y);
-                    // The trainer reads the loss value every step too.
-                    black_box(loss.clone().into_data());
-                    let grads = GradientsParams::from_grads(loss.backward(), &hyper);
-                    let hyper = optim.step(2e-3, hyper, grads);
-                    // Sync: wait for the update before stopping the clock (the loss was read back
-                    // above; on async backends the Adam step may still be queued).
-                    ad.sync().expect("device sync");
-                    model = Some(hyper);
-                }
-                start.elapsed()
-            });
-        });
+                        let xb =
+                            Tensor::<2>::from_data(TensorData::new(t.x.clone(), [ROWS, t.d]), &ad);
+                        let logits = family.try_forward_with(&params, xb).expect("shapes");
+                        let loss = cross_entropy(logits, &t.y);
+                        // The trainer reads the loss value every step too.
+                        black_box(loss.clone().into_data());
+                        let grads = GradientsParams::from_grads(loss.backward(), &hyper);
+                        let hyper = optim.step(2e-3, hyper, grads);
+                        // Sync: wait for the update before stopping the clock (the loss was read back
+                        // above; on async backends the Adam step may still be queued).
+                        ad.sync().expect("device sync");
+                        model = Some(hyper);
+                    }
+                    start.elapsed()
+                });
+            },
+        );
     }
     group.finish();
 }

@@ -22,8 +22,15 @@ const CLASSES: usize = 3;
 fn backend_name(device: &Device) -> String {
     let debug = format!("{device:?}");
     let inner = debug.strip_prefix("Device<").unwrap_or(&debug);
-    let name: String = inner.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    if name.is_empty() { "device".into() } else { name.to_lowercase() }
+    let name: String = inner
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if name.is_empty() {
+        "device".into()
+    } else {
+        name.to_lowercase()
+    }
 }
 
 /// `rows` standardised-looking rows whose class shifts one feature by +2.
@@ -31,7 +38,14 @@ fn synthetic(rows: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
     let mut rng = StdRng::seed_from_u64(seed);
     let y: Vec<usize> = (0..rows).map(|_| rng.random_range(0..CLASSES)).collect();
     let x = (0..rows * FEATURES)
-        .map(|i| rng.random_range(-1.0f32..1.0) + if i % FEATURES == y[i / FEATURES] { 2.0 } else { 0.0 })
+        .map(|i| {
+            rng.random_range(-1.0f32..1.0)
+                + if i % FEATURES == y[i / FEATURES] {
+                    2.0
+                } else {
+                    0.0
+                }
+        })
         .collect();
     (x, y)
 }
@@ -47,26 +61,29 @@ fn baseline_epoch(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(5));
-    group.bench_function(BenchmarkId::from_parameter(format!("1000x{FEATURES}")), |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                let out = train_classifier(
-                    &spec,
-                    None,
-                    LabeledRows::new(&xt, FEATURES, &yt).expect("rows"),
-                    LabeledRows::new(&xv, FEATURES, &yv).expect("rows"),
-                    &config,
-                    &device,
-                    None,
-                )
-                .expect("training");
-                // The outcome's accuracies were read back on the host: synced.
-                black_box(out.best_valid_acc);
-            }
-            start.elapsed()
-        });
-    });
+    group.bench_function(
+        BenchmarkId::from_parameter(format!("1000x{FEATURES}")),
+        |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let out = train_classifier(
+                        &spec,
+                        None,
+                        LabeledRows::new(&xt, FEATURES, &yt).expect("rows"),
+                        LabeledRows::new(&xv, FEATURES, &yv).expect("rows"),
+                        &config,
+                        &device,
+                        None,
+                    )
+                    .expect("training");
+                    // The outcome's accuracies were read back on the host: synced.
+                    black_box(out.best_valid_acc);
+                }
+                start.elapsed()
+            });
+        },
+    );
     group.finish();
 }
 

@@ -14,12 +14,28 @@ use modelgpt_core::data::assets_dir;
 use modelgpt_hypernet::{TextHyperNetConfig, TextTaskInput};
 use modelgpt_targets::{BertRequirementEncoder, TextLoraFamily};
 
-const REQUIREMENT: &str =
-    "This is a task of text classification to assign Reuters news articles to one of several topics.";
+const REQUIREMENT: &str = "This is a task of text classification to assign Reuters news articles to one of several topics.";
 const LABELS: &[&str] = &[
-    "acquisitions", "crude oil", "earnings", "grain", "interest rates", "money and foreign exchange",
-    "shipping", "trade", "sports", "weather", "politics", "science", "health", "music", "film", "travel",
-    "food", "fashion", "technology", "education",
+    "acquisitions",
+    "crude oil",
+    "earnings",
+    "grain",
+    "interest rates",
+    "money and foreign exchange",
+    "shipping",
+    "trade",
+    "sports",
+    "weather",
+    "politics",
+    "science",
+    "health",
+    "music",
+    "film",
+    "travel",
+    "food",
+    "fashion",
+    "technology",
+    "education",
 ];
 
 fn text_generate(c: &mut Criterion) {
@@ -33,12 +49,24 @@ fn text_generate(c: &mut Criterion) {
     };
     let config = TextHyperNetConfig::default();
     // Latency does not depend on the trained values: an initialised hypernetwork suffices.
-    let Ok(hyper) = config.init(&device) else { return };
-    let backend = format!("{device:?}").to_lowercase().replace("device<", "").chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>();
+    let Ok(hyper) = config.init(&device) else {
+        return;
+    };
+    let backend = format!("{device:?}")
+        .to_lowercase()
+        .replace("device<", "")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect::<String>();
     let mut group = c.benchmark_group(format!("{backend}/text_generate"));
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
     for k in [2usize, 20] {
-        let Ok(family) = TextLoraFamily::for_model(encoder.model(), config.lora.clone(), k) else { return };
+        let Ok(family) = TextLoraFamily::for_model(encoder.model(), config.lora.clone(), k) else {
+            return;
+        };
         let protos = vec![1.0 / (384f32).sqrt(); k * 384];
         group.bench_with_input(BenchmarkId::from_parameter(k), &k, |b, &k| {
             b.iter_custom(|iters| {
@@ -46,9 +74,17 @@ fn text_generate(c: &mut Criterion) {
                 for _ in 0..iters {
                     let mut texts = vec![REQUIREMENT];
                     texts.extend(&LABELS[..k]);
-                    let emb = encoder.embed_vecs(black_box(&texts)).expect("fixed sentences");
-                    let input = TextTaskInput::from_host(&emb[0], &emb[1..].concat(), &protos, 384, &device)
-                        .expect("consistent shapes");
+                    let emb = encoder
+                        .embed_vecs(black_box(&texts))
+                        .expect("fixed sentences");
+                    let input = TextTaskInput::from_host(
+                        &emb[0],
+                        &emb[1..].concat(),
+                        &protos,
+                        384,
+                        &device,
+                    )
+                    .expect("consistent shapes");
                     let params = hyper.generate(&family, &input).expect("matching family");
                     // Sync: read every generated tensor back before stopping the clock.
                     for t in params.flat() {

@@ -44,7 +44,11 @@ impl HashEncoder {
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
-        let words = if words.is_empty() { vec![String::new()] } else { words };
+        let words = if words.is_empty() {
+            vec![String::new()]
+        } else {
+            words
+        };
         for w in &words {
             let mut rng = StdRng::seed_from_u64(fnv1a(w));
             for x in v.iter_mut() {
@@ -64,7 +68,10 @@ impl RequirementEncoder for HashEncoder {
 
     fn encode(&self, texts: &[&str], device: &Device) -> modelgpt_core::Result<Tensor<2>> {
         let data: Vec<f32> = texts.iter().flat_map(|t| self.embed_one(t)).collect();
-        Ok(Tensor::from_data(TensorData::new(data, [texts.len(), self.dim]), device))
+        Ok(Tensor::from_data(
+            TensorData::new(data, [texts.len(), self.dim]),
+            device,
+        ))
     }
 }
 
@@ -89,7 +96,9 @@ fn normal(rng: &mut StdRng) -> f32 {
 /// in units of the unit noise; the other features are pure noise. Columns get different scales
 /// and offsets (undone by the preprocessing). Labels are words (`alpha`, `beta`, ...).
 pub fn cluster_csv(shape: TaskShape) -> String {
-    const LABELS: [&str; 10] = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"];
+    const LABELS: [&str; 10] = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    ];
     let mut rng = StdRng::seed_from_u64(shape.seed);
     let d = shape.n_features;
     let informative = (d / 2).max(shape.n_classes).min(d);
@@ -97,7 +106,11 @@ pub fn cluster_csv(shape: TaskShape) -> String {
     let centres: Vec<Vec<f32>> = (0..shape.n_classes)
         .map(|c| {
             let mut v = vec![0f32; informative];
-            let sign = if (c / informative) % 2 == 0 { 1.0 } else { -1.0 };
+            let sign = if (c / informative) % 2 == 0 {
+                1.0
+            } else {
+                -1.0
+            };
             v[c % informative] = sign * shape.separation;
             v
         })
@@ -132,23 +145,52 @@ pub fn dataset(name: &str, shape: TaskShape) -> TabularDataset {
 /// Requirement pool of a synthetic task.
 pub fn requirements(name: &str, shape: TaskShape) -> Vec<String> {
     vec![
-        format!("This is a {}-class tabular classification task on {name} measurements.", shape.n_classes),
-        format!("Classify {name} records into {} groups from {} numeric features.", shape.n_classes, shape.n_features),
+        format!(
+            "This is a {}-class tabular classification task on {name} measurements.",
+            shape.n_classes
+        ),
+        format!(
+            "Classify {name} records into {} groups from {} numeric features.",
+            shape.n_classes, shape.n_features
+        ),
         format!("Predict the {name} label from sensor readings."),
     ]
 }
 
 /// A prepared task (60/10/30 split).
-pub fn prepared(name: &str, shape: TaskShape, encoder: &HashEncoder, cache: &mut EmbeddingCache, device: &Device) -> PreparedTask {
+pub fn prepared(
+    name: &str,
+    shape: TaskShape,
+    encoder: &HashEncoder,
+    cache: &mut EmbeddingCache,
+    device: &Device,
+) -> PreparedTask {
     let ds = dataset(name, shape);
-    let split = Split::seeded(ds.n_rows(), &ds.targets, (0.6, 0.1, 0.3), shape.seed).expect("split");
-    PreparedTask::prepare(name, &ds, &split, requirements(name, shape), encoder, cache, 10_000, device).expect("prepare")
+    let split =
+        Split::seeded(ds.n_rows(), &ds.targets, (0.6, 0.1, 0.3), shape.seed).expect("split");
+    PreparedTask::prepare(
+        name,
+        &ds,
+        &split,
+        requirements(name, shape),
+        encoder,
+        cache,
+        10_000,
+        device,
+    )
+    .expect("prepare")
 }
 
 /// Four small tasks with different feature and class counts, classes `separation` apart (see
 /// [`cluster_csv`]; 4.0 is clearly separable, 2.0 overlaps).
 pub fn shapes_with(separation: f32) -> Vec<(&'static str, TaskShape)> {
-    let shape = |n_features, n_classes, rows, seed| TaskShape { n_features, n_classes, rows, separation, seed };
+    let shape = |n_features, n_classes, rows, seed| TaskShape {
+        n_features,
+        n_classes,
+        rows,
+        separation,
+        seed,
+    };
     vec![
         ("sensors", shape(4, 2, 300, 1)),
         ("orchard", shape(6, 3, 360, 2)),
@@ -182,7 +224,12 @@ pub fn weights_of<M: burn::module::Module>(model: &M) -> Vec<(usize, Vec<f32>)> 
     struct Collect(Vec<(usize, Vec<f32>)>);
     impl burn::module::ModuleVisitor for Collect {
         fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
-            let v = param.val().into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 data");
+            let v = param
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .expect("f32 data");
             self.0.push((D, v));
         }
     }
