@@ -8,8 +8,8 @@
 //! W₁[j, :] = ([M[j], −M[j]] + f_j) / √d                   input layer, one row per feature
 //! b₁       = head(z)
 //! Wₗ = I + head_l(z) / √H, bₗ = head_l(z)                 hidden layers (shapes fixed)
-//! u_c = v_c + P v_c;  W_out[:, c] = [u_c, −u_c] / √(H/2)  class head, one column per class
-//! b_out[c] = head([v_c, stats_c]) + κ · o_c
+//! u_c = v_c + P v_c;  W_out[:, c] = τ · [u_c, −u_c] · √d / ((1+s)·H/2)   class head, one column per class
+//! b_out[c] = τ · (head([v_c, stats_c]) + o_c),  τ = exp(head(z))
 //! ```
 //!
 //! `w_c = Σ⁻¹ μ_c` and `o_c = −½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` are the linear-discriminant direction
@@ -17,8 +17,8 @@
 //! the pooled within-class covariance with shrinkage, see [`TaskSample`](crate::TaskSample)). The
 //! mirrored halves `[M, −M]` and `[u, −u]` let a path through the (Leaky)ReLU layers carry the
 //! signed scores `x · w_c` unchanged (`relu(a) − relu(−a) = a`), and every correction head starts
-//! at zero, so an untrained generator emits exactly the sample's LDA classifier (up to the logit
-//! scale κ); meta-training learns the non-linear corrections, gains and biases on top. `code_c` are fixed orthonormal DCT rows, which keep
+//! at zero, so an untrained generator emits exactly the sample's LDA classifier, logits included;
+//! meta-training learns the non-linear corrections, gains and biases on top. `code_c` are fixed orthonormal DCT rows, which keep
 //! classes apart even when their label names embed alike.
 
 use burn::config::Config;
@@ -87,6 +87,7 @@ impl GeneralHyperNetConfig {
                 .with_initializer(Initializer::Zeros)
                 .init(device),
             out_bias: zero(h / 2 + N_CLASS_STATS, 1),
+            temperature: zero(d, 1),
             target_width: h,
             target_depth: self.target_depth,
         }
@@ -141,6 +142,7 @@ pub struct GeneralHyperNet {
     hidden_heads: Vec<Linear>,
     out_proj: Linear,
     out_bias: Linear,
+    temperature: Linear,
     target_width: usize,
     target_depth: usize,
 }
@@ -243,14 +245,18 @@ impl GeneralHyperNet {
         }
 
         let u = v.clone() + self.out_proj.forward(v.clone()); // [k, H/2]
-        let w_out = Tensor::cat(vec![u.clone(), -u], 1).transpose() * (1.0 / (hc as f64).sqrt()); // [H, k]
-        // The discriminant offsets, in the scale of the logits of the path above:
-        // (1 + slope) · √(H/2) / √d.
-        let kappa = (1.0 + SLOPE) * (hc as f64).sqrt() * scale;
-        let b_out = (self
+        // Unit scale: through the mirrored path the logits are exactly the discriminant scores
+        // x·w_c + o_c (log posteriors under the LDA model) when the corrections are zero:
+        // a·u_c = (x·w_c)·(H/2)/√d and the LeakyReLU pair contributes (1 + slope).
+        // A learned temperature (zero-initialised, from z) rescales both.
+        let unit = (d as f64).sqrt() / ((1.0 + SLOPE) * hc as f64);
+        let temperature = self.temperature.forward(z.clone()).exp().reshape([1, 1]); // [1, 1]
+        let w_out = Tensor::cat(vec![u.clone(), -u], 1).transpose() * unit * temperature.clone(); // [H, k]
+        let b_out = ((self
             .out_bias
             .forward(Tensor::cat(vec![v, ctx.class_stats.clone()], 1))
-            + ctx.class_offsets.clone() * kappa)
+            + ctx.class_offsets.clone())
+            * temperature)
             .reshape([k]);
         out.push((w_out, b_out));
         out

@@ -105,7 +105,7 @@ impl Default for MetaTrainConfig {
             local_steps: 3,
             inner_lr: 1e-2,
             sample_min_rows: 48,
-            sample_max_rows: 600,
+            sample_max_rows: 1500,
             augment: 0.5,
             patience: 40,
             seed: 42,

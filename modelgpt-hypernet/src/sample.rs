@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// Number of statistics per feature.
-pub const N_FEATURE_STATS: usize = 8;
+pub const N_FEATURE_STATS: usize = 9;
 /// Number of statistics per class.
-pub const N_CLASS_STATS: usize = 4;
+pub const N_CLASS_STATS: usize = 5;
 
 /// Host-side summary of a labelled sample (row-major `[rows, cols]` standardised features).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -263,6 +263,8 @@ impl TaskSample {
                 max_abs.min(5.0) as f32 / 2.0,
                 (cols as f32).ln() / 4.0,
                 (n_classes as f32).ln() / 2.0,
+                // Sample size: how far the statistics can be trusted.
+                n.ln() / 8.0,
             ]);
         }
         let mut class_stats = Vec::with_capacity(n_classes * N_CLASS_STATS);
@@ -276,6 +278,7 @@ impl TaskSample {
                 priors[c].ln() / 3.0,
                 norm2.sqrt(),
                 (n_classes as f32).ln() / 2.0,
+                (counts[c] as f32 + 1.0).ln() / 6.0,
             ]);
         }
         let class_offsets: Vec<f32> = (0..n_classes)
