@@ -84,15 +84,18 @@ fn load_profile(args: &Args) -> anyhow::Result<DataProfile> {
     // More records than the prompt shows, so the prompt's own sampling can pick per class.
     let max_records = args.rows.saturating_mul(4).max(16);
     let profile = if let (Some(csv), Some(target)) = (&args.csv, &args.target) {
-        TabularDataset::from_csv(csv, target)
-            .with_context(|| format!("reading {}", csv.display()))?
-            .profile(max_records, args.seed)
+        let mut data = TabularDataset::from_csv(csv, target)
+            .with_context(|| format!("reading {}", csv.display()))?;
+        // The requirement names what is predicted: the target column, not the file.
+        data.name = target.clone();
+        data.profile(max_records, args.seed)
     } else if let (Some(jsonl), Some(text), Some(label)) =
         (&args.jsonl, &args.text_field, &args.label_field)
     {
-        TextDataset::from_jsonl(jsonl, text, label)
-            .with_context(|| format!("reading {}", jsonl.display()))?
-            .profile(max_records, args.seed)
+        let mut data = TextDataset::from_jsonl(jsonl, text, label)
+            .with_context(|| format!("reading {}", jsonl.display()))?;
+        data.name = label.clone();
+        data.profile(max_records, args.seed)
     } else if let Some(dir) = &args.images {
         ImageDataset::from_folder(dir)
             .with_context(|| format!("reading {}", dir.display()))?

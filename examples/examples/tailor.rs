@@ -96,8 +96,10 @@ fn main() -> Result<()> {
     let Some(target) = &args.target else {
         bail!("--target COLUMN is required to generate a model")
     };
-    let data = TabularDataset::from_csv(&args.csv, target)
+    let mut data = TabularDataset::from_csv(&args.csv, target)
         .with_context(|| format!("reading {}", args.csv.display()))?;
+    // The requirement names what is predicted: the target column, not the file.
+    data.name = target.clone();
 
     // Requirement Generator: template writer offline, or a real LLM endpoint.
     let mut profile = data.profile(32, 0);

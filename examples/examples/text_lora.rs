@@ -93,8 +93,10 @@ fn main() -> Result<()> {
         }
     };
 
-    let train = TextDataset::from_jsonl(path, &args.text_field, &args.label_field)
+    let mut train = TextDataset::from_jsonl(path, &args.text_field, &args.label_field)
         .with_context(|| format!("reading {}", path.display()))?;
+    // The requirement names what is predicted: the label field, not the file.
+    train.name = args.label_field.clone();
     let mut profile = train.profile(5, 0);
     if let Some(d) = &args.description {
         profile = profile.with_description(d.clone());
