@@ -396,11 +396,7 @@ impl MetaTrainer {
             // Epoch 0: the untrained generator (in general mode, the sample's discriminant
             // classifier) is a candidate like any other epoch.
             let valid = model.valid();
-            let mut acc_sum = 0.0;
-            for task in tasks {
-                acc_sum += evaluate_generated(&valid, &self.hyper, task, &task.valid, 0, device)?;
-            }
-            let mean_acc = acc_sum / tasks.len() as f64;
+            let mean_acc = self.mean_valid_acc(&valid, tasks, device)?;
             report.history.push(EpochReport {
                 epoch: 0,
                 mean_loss: 0.0,
@@ -495,11 +491,7 @@ impl MetaTrainer {
                 }
             }
             let valid = model.valid();
-            let mut acc_sum = 0.0;
-            for task in tasks {
-                acc_sum += evaluate_generated(&valid, &self.hyper, task, &task.valid, 0, device)?;
-            }
-            let mean_acc = acc_sum / tasks.len() as f64;
+            let mean_acc = self.mean_valid_acc(&valid, tasks, device)?;
             report.history.push(EpochReport {
                 epoch,
                 mean_loss: loss_sum / n_steps.max(1) as f64,
@@ -548,6 +540,20 @@ impl MetaTrainer {
         }
         bar.finish_and_clear();
         Ok((best.to_device(device), report))
+    }
+
+    /// Mean validation accuracy of the models `hyper` generates for `tasks`.
+    fn mean_valid_acc(
+        &self,
+        hyper: &HyperNet,
+        tasks: &[PreparedTask],
+        device: &Device,
+    ) -> Result<f64> {
+        let mut sum = 0.0;
+        for task in tasks {
+            sum += evaluate_generated(hyper, &self.hyper, task, &task.valid, 0, device)?;
+        }
+        Ok(sum / tasks.len() as f64)
     }
 
     /// Inner Adam steps of the Delta rule; returns the first step's loss and `θ − θ'` per tensor.
