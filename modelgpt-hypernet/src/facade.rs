@@ -302,6 +302,29 @@ impl TailoredModel {
         Ok(predict(&self.mlp, &x)?)
     }
 
+    /// Class probabilities (softmax of the logits) for `rows` of `data`, one `Vec` per row in
+    /// label order. For a freshly generated general-mode model they are the posteriors of the
+    /// sample's linear-discriminant model plus the learned corrections.
+    ///
+    /// # Errors
+    /// Column mismatches.
+    pub fn predict_proba(&self, data: &TabularDataset, rows: &[usize]) -> Result<Vec<Vec<f32>>> {
+        let x = self.features(data, rows)?;
+        let d = self.mlp.d_input();
+        let k = self.mlp.n_classes();
+        let input = Tensor::<2>::from_data(TensorData::new(x, [rows.len(), d]), &self.mlp.device());
+        let probs = burn::tensor::activation::softmax(self.mlp.forward(input), 1);
+        let values = probs
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::InvalidInput {
+                what: "model output".into(),
+                reason: format!("{e:?}"),
+            })?;
+        Ok(values.chunks(k.max(1)).map(<[f32]>::to_vec).collect())
+    }
+
     /// Predicted label names for raw CSV rows (the label column, if present, is ignored).
     ///
     /// # Errors

@@ -662,6 +662,20 @@ fn tailored_model_round_trip() {
         model.predict(&ds, &rows).unwrap()
     );
     assert!(weights_of(loaded.mlp()) == weights_of(model.mlp()));
+    // Probabilities: one row per input, summing to 1, arg-max equal to `predict`.
+    let proba = loaded.predict_proba(&ds, &rows).unwrap();
+    assert_eq!(proba.len(), rows.len());
+    for (p, &pred) in proba.iter().zip(&loaded.predict(&ds, &rows).unwrap()) {
+        assert_eq!(p.len(), loaded.labels().len());
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{p:?}");
+        let argmax = p
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
+        assert_eq!(argmax, pred);
+    }
     let x = model.features(&ds, &rows).unwrap();
     assert_eq!(loaded.features(&ds, &rows).unwrap(), x);
     // Saving over an existing model works (atomic replace).
