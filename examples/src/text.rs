@@ -171,9 +171,9 @@ pub fn stratified(rows: &[usize], targets: &[usize], max: usize, seed: u64) -> V
 }
 
 fn to_host(t: Tensor<2>) -> Result<Vec<f32>> {
-    Ok(t.into_data()
+    t.into_data()
         .try_into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
 }
 
 /// Prefix features and frozen-encoder embeddings of `texts`.

@@ -238,9 +238,9 @@ impl GeneralHyperNet {
         let eye: Tensor<2> = Tensor::eye(h, &device);
         for head in &self.hidden_heads {
             let g = head.forward(z.clone()).reshape([h * h + h]);
-            let w = eye.clone()
-                + g.clone().slice([0..h * h]).reshape([h, h]) * (1.0 / (h as f64).sqrt());
-            let b = g.slice([h * h..h * h + h]);
+            let w =
+                eye.clone() + g.clone().slice(0..h * h).reshape([h, h]) * (1.0 / (h as f64).sqrt());
+            let b = g.slice(h * h..h * h + h);
             out.push((w, b));
         }
 

@@ -257,7 +257,7 @@ impl MetaTrainer {
                 reason: "must be positive".into(),
             });
         }
-        if !(c.lr > 0.0) || !(c.grad_clip > 0.0) {
+        if c.lr.is_nan() || c.lr <= 0.0 || c.grad_clip.is_nan() || c.grad_clip <= 0.0 {
             return Err(Error::InvalidConfig {
                 field: "lr/grad_clip",
                 reason: "must be positive".into(),

@@ -144,8 +144,8 @@ impl PaperHyperNet {
         let mut out = vec![(w1, b1)];
         for head in &self.hidden {
             let g = head.forward(z.clone()).reshape([h * h + h]);
-            let w = g.clone().slice([0..h * h]).reshape([h, h]) * (1.0 / (h as f64).sqrt());
-            out.push((w, g.slice([h * h..h * h + h])));
+            let w = g.clone().slice(0..h * h).reshape([h, h]) * (1.0 / (h as f64).sqrt());
+            out.push((w, g.slice(h * h..h * h + h)));
         }
         let w_out =
             heads.w_out.forward(z.clone()).reshape([h, n_classes]) * (1.0 / (h as f64).sqrt());

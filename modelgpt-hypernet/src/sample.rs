@@ -150,8 +150,8 @@ impl TaskSample {
                 m1[j] += v;
             }
         }
-        for j in 0..cols {
-            m1[j] /= n as f64;
+        for m in &mut m1 {
+            *m /= n as f64;
         }
         let mut first = vec![f32::NAN; cols];
         let mut second = vec![f32::NAN; cols];

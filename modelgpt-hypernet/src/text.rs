@@ -320,9 +320,9 @@ impl TextHyperNet {
         let delta = self.class_w.forward(h.clone()); // [k, d_model]
         let bias = self.class_b.forward(h).reshape([k]); // [k]
         let mix = self.mix.val();
-        let tau = mix.clone().slice([0..1]).exp().unsqueeze::<2>(); // [1, 1]
-        let m_label = mix.clone().slice([1..2]).unsqueeze::<2>();
-        let m_proto = mix.slice([2..3]).unsqueeze::<2>();
+        let tau = mix.clone().slice(0..1).exp().unsqueeze::<2>(); // [1, 1]
+        let m_label = mix.clone().slice(1..2).unsqueeze::<2>();
+        let m_proto = mix.slice(2..3).unsqueeze::<2>();
         let cols =
             (input.labels.clone() * m_label + input.prototypes.clone() * m_proto + delta) * tau; // [k, d]
         let d = self.d_model;

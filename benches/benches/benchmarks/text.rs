@@ -1,5 +1,5 @@
 //! Text ModelGPT generation latency: a full LoRA adapter set (r = 8, query/value of layers 4-5)
-//! + a classification head for all-MiniLM-L6-v2, **including** encoding the requirement and the
+//! and a classification head for all-MiniLM-L6-v2, **including** encoding the requirement and the
 //! label names with the frozen encoder (the paper's generation cost). The class prototypes are
 //! given (their support texts are encoded by the caller; see `reports/text.md`).
 //!

@@ -261,6 +261,7 @@ struct Info {
     n_train: Option<usize>,
 }
 
+#[allow(clippy::too_many_arguments)] // one row of the static task table
 const fn keel(
     name: &'static str,
     file: &'static str,

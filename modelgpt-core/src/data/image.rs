@@ -259,7 +259,7 @@ impl ImageDataset {
                 path: path.clone(),
                 source,
             })?;
-            if d.data.len() % 784 != 0 {
+            if !d.data.len().is_multiple_of(784) {
                 return Err(Error::ShapeMismatch {
                     what: format!("{}: data length", path.display()),
                     expected: vec![d.data.len() / 784 * 784],

@@ -106,7 +106,7 @@ pub fn cluster_csv(shape: TaskShape) -> String {
     let centres: Vec<Vec<f32>> = (0..shape.n_classes)
         .map(|c| {
             let mut v = vec![0f32; informative];
-            let sign = if (c / informative) % 2 == 0 {
+            let sign = if (c / informative).is_multiple_of(2) {
                 1.0
             } else {
                 -1.0
