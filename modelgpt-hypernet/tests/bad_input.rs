@@ -1,0 +1,94 @@
+//! Issue 3's bad inputs at the facade: each gives a typed error or a usable model, never a panic.
+
+mod common;
+
+use burn::tensor::Device;
+use common::{D_EMBED, HashEncoder};
+use modelgpt_core::Requirement;
+use modelgpt_core::data::{CsvTable, TabularDataset};
+use modelgpt_hypernet::{Error, HyperNetConfig, ModelGpt};
+
+fn mgpt(device: &Device) -> ModelGpt {
+    let config = HyperNetConfig::general(D_EMBED);
+    ModelGpt::builder()
+        .encoder(Box::new(HashEncoder::default()))
+        .hypernet(config.init(device), config)
+        .build(device)
+        .unwrap()
+}
+
+fn req() -> Requirement {
+    Requirement::from("This is a tabular classification task.")
+}
+
+#[test]
+fn unknown_target_column_is_a_typed_error() {
+    let err = TabularDataset::from_csv_str("a,b\n1,x\n2,y\n", "label", "t").unwrap_err();
+    assert!(
+        matches!(err, modelgpt_core::Error::MissingColumn { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("label"), "{err}");
+}
+
+#[test]
+fn one_class_only_is_a_typed_error() {
+    let err = TabularDataset::from_csv_str("a,y\n1,p\n2,p\n3,p\n", "y", "t").unwrap_err();
+    assert!(err.to_string().contains("class"), "{err}");
+}
+
+#[test]
+fn more_classes_than_rows_generates_a_usable_model() {
+    let device = Device::flex();
+    // 3 rows, 3 classes: every class has one row; statistics are degenerate but finite.
+    let data = TabularDataset::from_csv_str("a,b,y\n1,2,p\n3,1,q\n0,5,r\n", "y", "t").unwrap();
+    let model = mgpt(&device).generate(&data, &req()).unwrap();
+    let proba = model.predict_proba(&data, &[0, 1, 2]).unwrap();
+    assert!(proba.iter().flatten().all(|p| p.is_finite()), "{proba:?}");
+}
+
+#[test]
+fn constant_and_all_missing_columns_give_finite_predictions() {
+    let device = Device::flex();
+    let mut csv = String::from("const,empty,x,y\n");
+    for i in 0..40 {
+        let y = if i % 2 == 0 { "p" } else { "q" };
+        let x = if i % 2 == 0 { i as f32 } else { -(i as f32) };
+        csv.push_str(&format!("7,,{x},{y}\n"));
+    }
+    let data = TabularDataset::from_csv_str(&csv, "y", "t").unwrap();
+    let rows: Vec<usize> = (0..data.n_rows()).collect();
+    let model = mgpt(&device).generate(&data, &req()).unwrap();
+    let proba = model.predict_proba(&data, &rows).unwrap();
+    assert!(
+        proba.iter().flatten().all(|p| p.is_finite()),
+        "non-finite probabilities"
+    );
+    assert!(model.accuracy(&data, &rows).unwrap() > 0.9);
+}
+
+#[test]
+fn text_in_a_numeric_column_of_new_rows_is_a_typed_error() {
+    let device = Device::flex();
+    let data = TabularDataset::from_csv_str("a,y\n1,p\n2,q\n3,p\n4,q\n", "y", "t").unwrap();
+    let model = mgpt(&device).generate(&data, &req()).unwrap();
+    let table = CsvTable::parse_str("a\n1.5\nhello\n", "new.csv").unwrap();
+    let err = model.predict_table(&table).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("new.csv") && msg.contains('3'),
+        "error should name file and line: {msg}"
+    );
+}
+
+#[test]
+fn missing_column_in_new_rows_is_a_typed_error() {
+    let device = Device::flex();
+    let data =
+        TabularDataset::from_csv_str("a,b,y\n1,2,p\n2,1,q\n3,3,p\n4,0,q\n", "y", "t").unwrap();
+    let model = mgpt(&device).generate(&data, &req()).unwrap();
+    let table = CsvTable::parse_str("a\n1.5\n", "new.csv").unwrap();
+    let err = model.predict_table(&table).unwrap_err();
+    assert!(matches!(err, Error::Core(_)), "{err:?}");
+    assert!(err.to_string().contains('b'), "{err}");
+}
