@@ -16,8 +16,8 @@
 //! decides the best checkpoint (epoch 0, the untrained generator, included). Checkpoints are
 //! written atomically; a run resumes from its last completed epoch with the outer Adam state
 //! (kept in burn's own format, which preserves the parameter ids the optimizer is keyed by); the
-//! same seed gives the same result. Limitation: the Delta rule's per-task inner Adam moments are
-//! not checkpointed, so a resumed Delta run restarts them (the end-to-end rule has none).
+//! same seed gives the same result. The Delta rule's per-task inner Adam moments are checkpointed
+//! too (`inner_adam.safetensors`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -153,6 +153,7 @@ const BEST: &str = "hypernet.safetensors";
 const LAST: &str = "last.bpk";
 const OPTIM: &str = "optimizer.bin";
 const STATE: &str = "state.json";
+const INNER: &str = "inner_adam.safetensors";
 
 /// Mean cross-entropy of `logits` `[batch, k]` against `targets`.
 pub fn cross_entropy(logits: Tensor<2>, targets: &[usize]) -> Tensor<1> {
@@ -349,6 +350,7 @@ impl MetaTrainer {
         };
         let mut best = model.valid();
         let mut start_epoch = 1;
+        let mut inner: Vec<Option<InnerAdam>> = (0..tasks.len()).map(|_| None).collect();
         let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
 
         if let Some(dir) = &self.checkpoint_dir
@@ -366,6 +368,9 @@ impl MetaTrainer {
                     path: dir.join(OPTIM),
                     reason: format!("optimizer state unreadable: {e:?}"),
                 })?;
+            if c.rule == MetaRule::Delta {
+                inner = load_inner(&dir.join(INNER), tasks.len(), &ad)?;
+            }
             start_epoch = state.report.history.last().map_or(1, |h| h.epoch + 1);
             report = state.report;
         }
@@ -386,7 +391,6 @@ impl MetaTrainer {
         };
         let t0 = Instant::now();
         let elapsed_before = report.history.last().map(|h| h.elapsed_s).unwrap_or(0.0);
-        let mut inner: Vec<Option<InnerAdam>> = (0..tasks.len()).map(|_| None).collect();
         let families: Vec<MlpFamily> = tasks
             .iter()
             .map(|t| MlpFamily::new(self.hyper.mlp_spec(t.cols, t.n_classes())))
@@ -511,6 +515,9 @@ impl MetaTrainer {
                 save_weights(&best, &dir.join(BEST))?;
                 if !finished {
                     save_resumable(&model, &dir.join(LAST))?;
+                    if c.rule == MetaRule::Delta {
+                        save_inner(&inner, &dir.join(INNER))?;
+                    }
                     let tmp = dir.join(format!(".{OPTIM}.tmp"));
                     optim.save(&tmp).map_err(|e| Error::InvalidInput {
                         what: "optimizer state".into(),
@@ -669,6 +676,86 @@ fn load_resumable<M: Module>(mut module: M, path: &Path) -> Result<M> {
         source,
     })?;
     Ok(module)
+}
+
+/// Saves the Delta rule's per-task inner Adam states (moments as `f32` tensors named
+/// `{task}.m.{i}` / `{task}.v.{i}`, step counts in the metadata), atomically.
+fn save_inner(inner: &[Option<InnerAdam>], path: &Path) -> Result<()> {
+    let bad = |reason: String| Error::InvalidInput {
+        what: format!("inner optimizer state {}", path.display()),
+        reason,
+    };
+    let mut named: Vec<(String, Vec<u8>, usize)> = Vec::new();
+    let mut steps = std::collections::HashMap::new();
+    for (ti, state) in inner.iter().enumerate() {
+        let Some(st) = state else { continue };
+        steps.insert(format!("t.{ti}"), st.t.to_string());
+        for (kind, list) in [("m", &st.m), ("v", &st.v)] {
+            for (i, t) in list.iter().enumerate() {
+                let values: Vec<f32> = t
+                    .clone()
+                    .into_data()
+                    .convert::<f32>()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| bad(format!("{e:?}")))?;
+                let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                named.push((format!("{ti}.{kind}.{i}"), bytes, values.len()));
+            }
+        }
+    }
+    let views = named
+        .iter()
+        .map(|(name, bytes, n)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![*n], bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| bad(e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bytes = safetensors::serialize(views, Some(steps)).map_err(|e| bad(e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// Loads what [`save_inner`] wrote; a missing file means no state yet.
+fn load_inner(path: &Path, n_tasks: usize, device: &Device) -> Result<Vec<Option<InnerAdam>>> {
+    let mut inner: Vec<Option<InnerAdam>> = (0..n_tasks).map(|_| None).collect();
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(inner);
+    };
+    let bad = |reason: String| Error::CheckpointMismatch {
+        path: path.to_path_buf(),
+        reason: format!("inner optimizer state unreadable: {reason}"),
+    };
+    let (_, meta) =
+        safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let steps = meta.metadata().clone().unwrap_or_default();
+    for (ti, slot) in inner.iter_mut().enumerate() {
+        let Some(t) = steps.get(&format!("t.{ti}")) else {
+            continue;
+        };
+        let t: i32 = t
+            .parse()
+            .map_err(|_| bad(format!("bad step count `{t}`")))?;
+        let read = |kind: &str| -> Result<Vec<Tensor<1>>> {
+            let mut out = Vec::new();
+            while let Ok(view) = tensors.tensor(&format!("{ti}.{kind}.{}", out.len())) {
+                let values: Vec<f32> = view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
+                let n = values.len();
+                out.push(Tensor::from_data(TensorData::new(values, [n]), device));
+            }
+            Ok(out)
+        };
+        *slot = Some(InnerAdam {
+            m: read("m")?,
+            v: read("v")?,
+            t,
+        });
+    }
+    Ok(inner)
 }
 
 /// Loads weights saved by [`save_weights`] into `module`.

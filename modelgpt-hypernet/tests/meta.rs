@@ -459,7 +459,7 @@ fn resume_end_to_end_matches_uninterrupted_run() {
 
 #[test]
 #[serial]
-#[ignore = "documented limitation: the Delta rule's per-task inner Adam state is not checkpointed, so a resumed Delta run restarts it"]
+
 fn resume_delta_matches_uninterrupted_run() {
     resume_matches_uninterrupted(MetaRule::Delta);
 }
