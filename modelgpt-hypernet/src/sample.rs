@@ -32,15 +32,58 @@ pub struct TaskSample {
     /// Class-conditional feature means `[n_classes, n_features]`, row-major.
     pub class_means: Vec<f32>,
     /// Linear-discriminant directions `w_c = Σ⁻¹ μ_c` `[n_classes, n_features]`, row-major, with
-    /// `Σ` the within-class covariance shrunk towards its mean diagonal ([`LDA_SHRINKAGE`]).
+    /// `Σ` the within-class covariance shrunk towards its mean diagonal with the Ledoit–Wolf
+    /// intensity (at least [`LDA_SHRINKAGE_FLOOR`]).
     pub class_dirs: Vec<f32>,
     /// Linear-discriminant offsets `−½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` `[n_classes]`.
     pub class_offsets: Vec<f32>,
 }
 
-/// Shrinkage of the within-class covariance towards `(tr Σ / d) · I` in the discriminant
-/// directions (Ledoit–Wolf style, fixed).
-pub const LDA_SHRINKAGE: f64 = 0.2;
+/// Smallest shrinkage of the within-class covariance towards `(tr Σ / d) · I` in the
+/// discriminant directions; the intensity itself is the Ledoit–Wolf estimate from the sample.
+pub const LDA_SHRINKAGE_FLOOR: f64 = 0.05;
+
+/// Ledoit–Wolf (2004) shrinkage intensity of the pooled within-class covariance `s`
+/// (`d × d`, row-major) towards `μ·I`, `μ = tr(s)/d`: `min(1, β̄² / δ²)` with
+/// `δ² = ‖s − μI‖²_F` and `β̄² = n⁻² Σ_k ‖x_k x_kᵀ − s‖²_F` over the class-centred rows `x_k`.
+fn ledoit_wolf_intensity(
+    x: &[f32],
+    cols: usize,
+    y: &[usize],
+    rows: &[usize],
+    class_means: &[f32],
+    s: &[f64],
+    mu: f64,
+) -> f64 {
+    let n = rows.len() as f64;
+    let s_norm2: f64 = s.iter().map(|v| v * v).sum();
+    let delta2 = s_norm2 - 2.0 * mu * (0..cols).map(|i| s[i * cols + i]).sum::<f64>()
+        + mu * mu * cols as f64;
+    if delta2 <= 1e-12 {
+        return 1.0;
+    }
+    let mut centred = vec![0f64; cols];
+    let mut beta = 0f64;
+    for &r in rows {
+        let c = y[r];
+        for j in 0..cols {
+            centred[j] = x[r * cols + j] as f64 - class_means[c * cols + j] as f64;
+        }
+        let norm2: f64 = centred.iter().map(|v| v * v).sum();
+        // xᵀ S x
+        let mut quad = 0f64;
+        for i in 0..cols {
+            if centred[i] == 0.0 {
+                continue;
+            }
+            let row = &s[i * cols..(i + 1) * cols];
+            quad += centred[i] * row.iter().zip(&centred).map(|(a, b)| a * b).sum::<f64>();
+        }
+        beta += norm2 * norm2 - 2.0 * quad + s_norm2;
+    }
+    let beta2 = (beta / (n * n)).min(delta2);
+    (beta2 / delta2).clamp(0.0, 1.0)
+}
 
 /// Solves `A X = B` for symmetric positive definite `A` (`d × d`, row-major) and `B` with `k`
 /// right-hand sides stored as rows (`k × d`); returns `X` as rows. `None` if `A` is not positive
@@ -212,11 +255,13 @@ impl TaskSample {
             trace += sw[i * cols + i];
         }
         let ridge = (trace / cols as f64).max(1e-3);
+        let gamma = ledoit_wolf_intensity(x, cols, y, rows, &class_means, &sw, ridge)
+            .max(LDA_SHRINKAGE_FLOOR);
         for i in 0..cols {
             for j in 0..cols {
-                sw[i * cols + j] *= 1.0 - LDA_SHRINKAGE;
+                sw[i * cols + j] *= 1.0 - gamma;
             }
-            sw[i * cols + i] += LDA_SHRINKAGE * ridge;
+            sw[i * cols + i] += gamma * ridge;
         }
         let means64: Vec<f64> = class_means.iter().map(|&v| v as f64).collect();
         // The shrunk matrix is positive definite; fall back to the means if rounding says no.
@@ -320,6 +365,52 @@ mod tests {
         assert!((s.class_stats[0] - 0.5).abs() < 1e-6);
         assert_eq!(s.class_dirs.len(), 4);
         assert!(s.class_offsets.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn ledoit_wolf_shrinks_little_with_many_rows_of_correlated_data() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let (n, d) = (2000, 3);
+        let mut x = Vec::with_capacity(n * d);
+        for _ in 0..n {
+            let a: f32 = rng.random_range(-1.0..1.0);
+            let b: f32 = rng.random_range(-0.1..0.1);
+            x.extend_from_slice(&[a, a + b, -a]);
+        }
+        let y = vec![0usize; n];
+        let rows: Vec<usize> = (0..n).collect();
+        let s =
+            TaskSample::from_rows(&x, d, &[vec![0; n - 1], vec![1]].concat(), &rows, 2).unwrap();
+        assert!(s.class_dirs.iter().all(|v| v.is_finite()));
+        // Strongly correlated features, plenty of rows: the covariance is far from μI and well
+        // estimated, so little shrinkage.
+        let means = vec![0f32; 2 * d];
+        let mut cov = vec![0f64; d * d];
+        for r in 0..n {
+            for i in 0..d {
+                for j in 0..d {
+                    cov[i * d + j] += (x[r * d + i] * x[r * d + j]) as f64 / n as f64;
+                }
+            }
+        }
+        let mu = (0..d).map(|i| cov[i * d + i]).sum::<f64>() / d as f64;
+        let g = ledoit_wolf_intensity(&x, d, &y, &rows, &means, &cov, mu);
+        assert!(g < 0.05, "intensity {g}");
+        // Few rows of isotropic noise: the sample covariance is mostly noise, so much shrinkage.
+        let few: Vec<f32> = (0..5 * d).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let few_rows: Vec<usize> = (0..5).collect();
+        let mut cov = vec![0f64; d * d];
+        for r in 0..5 {
+            for i in 0..d {
+                for j in 0..d {
+                    cov[i * d + j] += (few[r * d + i] * few[r * d + j]) as f64 / 5.0;
+                }
+            }
+        }
+        let mu = (0..d).map(|i| cov[i * d + i]).sum::<f64>() / d as f64;
+        let g_few = ledoit_wolf_intensity(&few, d, &[0; 5], &few_rows, &means, &cov, mu);
+        assert!(g_few > 0.3, "intensity {g_few}");
     }
 
     #[test]
