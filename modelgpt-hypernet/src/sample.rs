@@ -62,27 +62,21 @@ fn ledoit_wolf_intensity(
     if delta2 <= 1e-12 {
         return 1.0;
     }
-    let mut centred = vec![0f64; cols];
-    let mut beta = 0f64;
+    // Σ_k ‖x_k x_kᵀ − S‖² = Σ_k ‖x_k‖⁴ − 2 Σ_k x_kᵀ S x_k + n‖S‖², and since S = n⁻¹ Σ_k x_k x_kᵀ,
+    // Σ_k x_kᵀ S x_k = n‖S‖²: the sum is Σ_k ‖x_k‖⁴ − n‖S‖², one pass over the rows.
+    let mut fourth = 0f64;
     for &r in rows {
         let c = y[r];
-        for j in 0..cols {
-            centred[j] = x[r * cols + j] as f64 - class_means[c * cols + j] as f64;
-        }
-        let norm2: f64 = centred.iter().map(|v| v * v).sum();
-        // xᵀ S x
-        let mut quad = 0f64;
-        for i in 0..cols {
-            if centred[i] == 0.0 {
-                continue;
-            }
-            let row = &s[i * cols..(i + 1) * cols];
-            quad += centred[i] * row.iter().zip(&centred).map(|(a, b)| a * b).sum::<f64>();
-        }
-        beta += norm2 * norm2 - 2.0 * quad + s_norm2;
+        let norm2: f64 = (0..cols)
+            .map(|j| {
+                let v = x[r * cols + j] as f64 - class_means[c * cols + j] as f64;
+                v * v
+            })
+            .sum();
+        fourth += norm2 * norm2;
     }
-    let beta2 = (beta / (n * n)).min(delta2);
-    (beta2 / delta2).clamp(0.0, 1.0)
+    let beta2 = ((fourth - n * s_norm2) / (n * n)).clamp(0.0, delta2);
+    beta2 / delta2
 }
 
 /// Solves `A X = B` for symmetric positive definite `A` (`d × d`, row-major) and `B` with `k`
