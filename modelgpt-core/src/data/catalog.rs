@@ -628,28 +628,7 @@ const MARKETING: &[&str] = &[
     "ethnic class",
     "language",
 ];
-const GERMAN: &[&str] = &[
-    "checking account status",
-    "duration in months",
-    "credit history",
-    "purpose",
-    "credit amount",
-    "savings",
-    "present employment since",
-    "installment rate (% of income)",
-    "personal status and sex",
-    "other debtors",
-    "present residence since",
-    "property",
-    "age",
-    "other installment plans",
-    "housing",
-    "number of existing credits",
-    "job",
-    "people liable",
-    "telephone",
-    "foreign worker",
-];
+const GERMAN: &[&str] = &super::tabular::GERMAN_COLUMNS;
 const TITANIC: &[&str] = &["passenger class", "age group", "sex"];
 const HABERMAN: &[&str] = &["age", "year of operation", "positive axillary nodes"];
 const LED: &[&str] = &[

@@ -186,6 +186,30 @@ pub struct TabularDataset {
     pub label_names: Vec<String>,
 }
 
+/// Feature columns of the UCI German credit data (the label, credit risk, follows them).
+pub(crate) const GERMAN_COLUMNS: [&str; 20] = [
+    "checking account status",
+    "duration in months",
+    "credit history",
+    "purpose",
+    "credit amount",
+    "savings",
+    "present employment since",
+    "installment rate (% of income)",
+    "personal status and sex",
+    "other debtors",
+    "present residence since",
+    "property",
+    "age",
+    "other installment plans",
+    "housing",
+    "number of existing credits",
+    "job",
+    "people liable",
+    "telephone",
+    "foreign worker",
+];
+
 impl TabularDataset {
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
@@ -428,29 +452,6 @@ impl TabularDataset {
     /// # Errors
     /// I/O, UTF-8, JSON and ragged-row errors.
     pub fn from_german(path: impl AsRef<Path>, values_maps: Option<&Path>) -> Result<Self> {
-        const NAMES: [&str; 21] = [
-            "checking account status",
-            "duration in months",
-            "credit history",
-            "purpose",
-            "credit amount",
-            "savings",
-            "present employment since",
-            "installment rate (% of income)",
-            "personal status and sex",
-            "other debtors",
-            "present residence since",
-            "property",
-            "age",
-            "other installment plans",
-            "housing",
-            "number of existing credits",
-            "job",
-            "people liable",
-            "telephone",
-            "foreign worker",
-            "credit risk",
-        ];
         let path = path.as_ref();
         let mut map: HashMap<String, String> = HashMap::new();
         if let Some(vm) = values_maps {
@@ -485,17 +486,21 @@ impl TabularDataset {
             if fields.is_empty() {
                 continue;
             }
-            check_width(path, i + 1, NAMES.len(), fields.len())?;
+            check_width(path, i + 1, GERMAN_COLUMNS.len() + 1, fields.len())?;
             rows.push(fields);
         }
-        let header: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
+        let header: Vec<String> = GERMAN_COLUMNS
+            .iter()
+            .chain(&["credit risk"])
+            .map(|s| s.to_string())
+            .collect();
         build(
             "german-credit".into(),
             &path.display().to_string(),
             &header,
             &rows,
-            NAMES.len() - 1,
-            &vec![Kind::Infer; NAMES.len()],
+            GERMAN_COLUMNS.len(),
+            &vec![Kind::Infer; GERMAN_COLUMNS.len() + 1],
         )
     }
 
