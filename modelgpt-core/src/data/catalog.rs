@@ -637,22 +637,7 @@ const LED: &[&str] = &[
 const PENBASED: &[&str] = &[
     "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4", "x5", "y5", "x6", "y6", "x7", "y7", "x8", "y8",
 ];
-const ADULT: &[&str] = &[
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-];
+const ADULT: &[&str] = &super::tabular::ADULT_COLUMNS;
 const HEART_ORANGE: &[&str] = &[
     "age",
     "gender",

@@ -186,6 +186,24 @@ pub struct TabularDataset {
     pub label_names: Vec<String>,
 }
 
+/// Feature columns of the UCI Adult data (the label, income, follows them).
+pub(crate) const ADULT_COLUMNS: [&str; 14] = [
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+];
+
 /// Feature columns of the UCI German credit data (the label, credit risk, follows them).
 pub(crate) const GERMAN_COLUMNS: [&str; 20] = [
     "checking account status",
@@ -393,23 +411,8 @@ impl TabularDataset {
 
     /// [`TabularDataset::from_adult`], also returning the number of rows from the training file.
     pub(crate) fn adult_parts(train: &Path, test: Option<&Path>) -> Result<(Self, usize)> {
-        const NAMES: [&str; 15] = [
-            "age",
-            "workclass",
-            "fnlwgt",
-            "education",
-            "education-num",
-            "marital-status",
-            "occupation",
-            "relationship",
-            "race",
-            "sex",
-            "capital-gain",
-            "capital-loss",
-            "hours-per-week",
-            "native-country",
-            "income",
-        ];
+        // The feature columns, then the label.
+        let names: Vec<&str> = ADULT_COLUMNS.iter().copied().chain(["income"]).collect();
         let mut all = Vec::new();
         let mut n_train = 0;
         for (part, path) in std::iter::once(train).chain(test).enumerate() {
@@ -426,21 +429,21 @@ impl TabularDataset {
                 .collect::<Vec<_>>()
                 .join("\n");
             for (line, fields) in parse_records(&cleaned, b',', path)? {
-                check_width(path, line, NAMES.len(), fields.len())?;
-                if part == 0 && !is_missing(&fields[NAMES.len() - 1]) {
+                check_width(path, line, names.len(), fields.len())?;
+                if part == 0 && !is_missing(&fields[names.len() - 1]) {
                     n_train += 1;
                 }
                 all.push(fields);
             }
         }
-        let header: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
+        let header: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let ds = build(
             "adult".into(),
             &train.display().to_string(),
             &header,
             &all,
-            NAMES.len() - 1,
-            &vec![Kind::Infer; NAMES.len()],
+            ADULT_COLUMNS.len(),
+            &vec![Kind::Infer; names.len()],
         )?;
         Ok((ds, n_train))
     }
