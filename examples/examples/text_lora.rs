@@ -21,11 +21,12 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use modelgpt_core::data::{TextDataset, assets_dir};
 use modelgpt_examples::text::{
-    TextExperimentConfig, encode_part, label_text, prepare_all, run_experiment, train_hypernet,
+    TextExperimentConfig, encode_labels, encode_part, generate_from, prepare_all, run_experiment,
+    train_hypernet,
 };
 use modelgpt_examples::{device, load_encoder};
-use modelgpt_hypernet::TextHyperNet;
-use modelgpt_hypernet::text::{TextTaskInput, prototypes, support_rows};
+use modelgpt_hypernet::text::support_rows;
+use modelgpt_hypernet::{TextHyperNet, TextHyperNetConfig};
 use modelgpt_llm::RequirementGenerator;
 use modelgpt_targets::text::argmax_rows;
 use modelgpt_targets::{TextLoraFamily, save_merged, save_peft_adapter};
@@ -61,6 +62,9 @@ struct Args {
     /// Where `--report` writes `text.json` / `text.md`.
     #[arg(long, default_value = "reports")]
     report_dir: PathBuf,
+    /// Training texts per class the generator reads (more: better statistics, slower encoding).
+    #[arg(long, default_value_t = 64)]
+    support_per_class: usize,
 }
 
 fn main() -> Result<()> {
@@ -86,10 +90,12 @@ fn main() -> Result<()> {
                 dir.display()
             );
             let prepared = prepare_all(&encoder, &cfg)?;
-            (
-                train_hypernet(&encoder, &prepared, &cfg, &device)?,
-                cfg.hyper.clone(),
-            )
+            let (hyper, _) = train_hypernet(&encoder, &prepared, &cfg, &device)?;
+            let hcfg = TextHyperNetConfig {
+                min_shrinkage: hyper.min_shrinkage(),
+                ..cfg.hyper.clone()
+            };
+            (hyper, hcfg)
         }
     };
 
@@ -108,11 +114,10 @@ fn main() -> Result<()> {
     let labels = train.label_names.clone();
     let k = labels.len();
     let family = TextLoraFamily::for_model(encoder.model(), hcfg.lora.clone(), k)?;
-    let d = family.d_model();
 
-    // Support texts (≤ 16 per class) through the frozen encoder, for the class prototypes.
+    // Support texts through the frozen encoder: the generator reads their embeddings.
     let all: Vec<usize> = (0..train.n_rows()).collect();
-    let support = support_rows(&train.targets, &all, k, 16, 42);
+    let support = support_rows(&train.targets, &all, k, args.support_per_class.max(1), 42);
     let s0 = Instant::now();
     let part = encode_part(
         &encoder,
@@ -122,20 +127,20 @@ fn main() -> Result<()> {
     )?;
     let support_ms = s0.elapsed().as_secs_f64() * 1e3;
     let local: Vec<usize> = (0..support.len()).collect();
-    let protos = prototypes(&part.base, d, &part.targets, &local, k);
 
-    // Generation: requirement + label names through the encoder, then one hypernetwork pass.
+    // Generation: requirement + label names through the encoder, the support statistics, then
+    // one hypernetwork pass.
     let t0 = Instant::now();
-    let label_texts: Vec<String> = labels.iter().map(|l| label_text(l)).collect();
-    let mut texts: Vec<&str> = vec![requirement.as_str()];
-    texts.extend(label_texts.iter().map(String::as_str));
-    let emb = encoder.embed_vecs(&texts)?;
-    let input = TextTaskInput::from_host(&emb[0], &emb[1..].concat(), &protos, d, &device)?;
-    let params = hyper.generate(&family, &input)?.detach();
-    let _ = params
-        .flat()
-        .last()
-        .map(|x| x.clone().sum().into_scalar::<f32>());
+    let req_emb = encoder.embed_vecs(&[requirement.as_str()])?.concat();
+    let label_emb = encode_labels(&encoder, &labels)?;
+    let (params, _) = generate_from(
+        &hyper,
+        &family,
+        &req_emb,
+        &label_emb,
+        (&part.base, &part.targets, &local),
+        &device,
+    )?;
     let generation_ms = t0.elapsed().as_secs_f64() * 1e3;
 
     let mut test_accuracy = None;

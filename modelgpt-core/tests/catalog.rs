@@ -19,7 +19,7 @@ fn catalog() -> Catalog {
 fn catalog_has_enough_tasks_of_each_modality() {
     let c = catalog();
     assert!(c.by_modality(Modality::Tabular).count() >= 40);
-    assert!(c.by_modality(Modality::Text).count() >= 8);
+    assert!(c.by_modality(Modality::Text).count() >= 12);
     assert!(c.by_modality(Modality::Image).count() >= 3);
     for t in c.tasks() {
         assert!(t.requirements.len() >= 5, "{}", t.name);
@@ -164,5 +164,42 @@ fn curated_names_and_labels() {
             .iter()
             .all(|r| !r.fields[0].1.starts_with("A1")),
         "{profile:?}"
+    );
+}
+
+#[test]
+fn new_text_tasks_have_documented_classes() {
+    let c = catalog();
+    let books = c.load_task("book-excerpts").expect("book-excerpts");
+    assert_eq!(books.label_names(), ["book for adults", "children's book"]);
+    assert_eq!(books.class_counts(), [70, 70]);
+
+    let science = c.get("newsgroups-science").expect("newsgroups-science");
+    assert_eq!(
+        science.labels,
+        ["cryptography", "electronics", "medicine", "space"]
+    );
+    assert_eq!(science.n_train, Some(1200));
+    let data = c
+        .load_task("newsgroups-science")
+        .expect("newsgroups-science");
+    assert_eq!(data.class_counts(), [400, 400, 400, 400]);
+
+    let convention = c.get("convention-party").expect("convention-party");
+    assert!(
+        convention.source.contains("paragraphs"),
+        "{}",
+        convention.source
+    );
+    let data = c.load_task("convention-party").expect("convention-party");
+    assert_eq!(data.class_counts(), [600, 600]);
+    let Dataset::Text(text) = &data else {
+        panic!("convention-party is a text task")
+    };
+    assert!(
+        text.texts
+            .iter()
+            .all(|t| t.chars().count() >= 40 && !t.contains('\n') && t.trim() == t),
+        "paragraphs are single trimmed lines of at least 40 characters"
     );
 }

@@ -72,8 +72,8 @@ pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
 pub use spectral::{SpectralLinear, SpectralLinearConfig};
 pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};
 pub use text::{
-    TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport, TextMetaTask, TextTaskInput,
-    meta_train_text,
+    TEXT_HYPERNET_VERSION, TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport,
+    TextMetaTask, TextSample, TextTaskInput, meta_train_text,
 };
 
 /// The types most programs need.

@@ -125,7 +125,8 @@ fn cholesky_solve(a: &[f64], d: usize, b: &[f64], k: usize) -> Option<Vec<f64>> 
 impl TaskSample {
     /// Summarises `rows` of `x` (`[n, cols]` row-major) with labels `y` (`< n_classes`).
     ///
-    /// Classes absent from the sample get zero means and a small prior.
+    /// Classes absent from the sample get zero means and a small prior. The discriminant uses
+    /// at least [`LDA_SHRINKAGE_FLOOR`] shrinkage; see [`TaskSample::from_rows_shrunk`].
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when shapes disagree, the sample is empty, or a label is out of range.
@@ -136,6 +137,29 @@ impl TaskSample {
         rows: &[usize],
         n_classes: usize,
     ) -> Result<Self> {
+        Self::from_rows_shrunk(x, cols, y, rows, n_classes, LDA_SHRINKAGE_FLOOR)
+    }
+
+    /// As [`TaskSample::from_rows`], with the covariance shrunk by at least `min_shrinkage`
+    /// (in `[0, 1]`; 1 gives a nearest-class-mean rule with priors).
+    ///
+    /// # Errors
+    /// As [`TaskSample::from_rows`], and [`Error::InvalidInput`] for `min_shrinkage` outside
+    /// `[0, 1]`.
+    pub fn from_rows_shrunk(
+        x: &[f32],
+        cols: usize,
+        y: &[usize],
+        rows: &[usize],
+        n_classes: usize,
+        min_shrinkage: f64,
+    ) -> Result<Self> {
+        if !(0.0..=1.0).contains(&min_shrinkage) {
+            return Err(Error::InvalidInput {
+                what: "task sample".into(),
+                reason: format!("shrinkage must be in [0, 1], got {min_shrinkage}"),
+            });
+        }
         if cols == 0 || n_classes < 2 {
             return Err(Error::InvalidInput {
                 what: "task sample".into(),
@@ -249,8 +273,8 @@ impl TaskSample {
             trace += sw[i * cols + i];
         }
         let ridge = (trace / cols as f64).max(1e-3);
-        let gamma = ledoit_wolf_intensity(x, cols, y, rows, &class_means, &sw, ridge)
-            .max(LDA_SHRINKAGE_FLOOR);
+        let gamma =
+            ledoit_wolf_intensity(x, cols, y, rows, &class_means, &sw, ridge).max(min_shrinkage);
         for i in 0..cols {
             for j in 0..cols {
                 sw[i * cols + j] *= 1.0 - gamma;

@@ -7,16 +7,22 @@
 //!        A_{l,p} = head(z)                 (LoRA-style init: A random, B = 0 at start)
 //!        B_{l,p} = head(z)                 (zero-initialised head)
 //! class c: [P_l·label_c, P_p·proto_c, z] ─► Linear ─► LeakyReLU ─► h_c
-//!        W[:, c] = τ·(m_l·label_c + m_p·proto_c + Δ(h_c)),   b_c = β(h_c)
+//!        W[:, c] = s·w_c + τ·(m_l·label_c + m_p·proto_c + Δ(h_c)),   b_c = s·o_c + β(h_c)
 //! ```
 //!
-//! `label_c` is the encoder's embedding of the class name and `proto_c` the normalised mean
-//! embedding of the user's support texts of class `c` (the frozen encoder, no LoRA). One set of
-//! class-token weights serves every class count and unseen label sets (paper §2.3.2 uses a head
-//! per task; we go beyond it, as in the tabular general mode). Before meta-training the generated
-//! model is the frozen encoder with a cosine classifier mixing label names and prototypes;
-//! meta-training (end-to-end, the loss backpropagated through the generated tensors) learns
-//! the adapters, the temperature `τ`, the mix `m` and the corrections `Δ`, `β`.
+//! `label_c` is the encoder's embedding of the class name, and the rest comes from the user's
+//! labelled support texts through the frozen encoder (no LoRA), summarised by a [`TextSample`]:
+//! `proto_c` is the normalised class mean, and `w_c = Σ⁻¹μ_c`, `o_c = −½μ_cᵀΣ⁻¹μ_c + ln p_c` are
+//! the linear-discriminant direction and offset of class `c`, with `Σ` the pooled within-class
+//! covariance shrunk with the Ledoit–Wolf intensity (as in the tabular general mode).
+//!
+//! One set of class-token weights serves every class count and unseen label sets (paper §2.3.2
+//! uses a head per task; we go beyond it, as in the tabular general mode). The B heads and the
+//! corrections start at zero and `m_l = m_p = 0`, `s = 1`, so before meta-training the generated
+//! model is exactly the frozen encoder with the support sample's shrunk-LDA classifier as head.
+//! Meta-training (end-to-end, the loss backpropagated through the generated tensors) learns the
+//! adapters, the scales `s`, `τ`, the mix `m` and the corrections `Δ`, `β`; the best checkpoint is
+//! chosen on validation accuracy, the untrained generator included.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -36,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::meta::{cross_entropy, load_weights, save_weights};
+use crate::sample::TaskSample;
 use crate::spectral::{SpectralLinear, SpectralLinearConfig};
 
 const SLOPE: f64 = 0.01;
@@ -58,6 +65,25 @@ pub struct TextHyperNetConfig {
     pub init_temperature: f64,
     /// The LoRA layout (rank, alpha, adapted layers, sequence length).
     pub lora: TextLoraConfig,
+    /// Least shrinkage of the support sample's within-class covariance (see [`TextSample`]);
+    /// the text experiment selects it on the seen tasks' validation data.
+    #[serde(default = "default_min_shrinkage")]
+    pub min_shrinkage: f64,
+    /// Layout version of the weights this configuration describes ([`TEXT_HYPERNET_VERSION`]
+    /// for new ones; files written before versions existed read as 1).
+    #[serde(default = "legacy_version")]
+    pub version: u32,
+}
+
+/// Layout version of [`TextHyperNet`] weights written by this build (2: shrunk-LDA head term).
+pub const TEXT_HYPERNET_VERSION: u32 = 2;
+
+fn legacy_version() -> u32 {
+    1
+}
+
+fn default_min_shrinkage() -> f64 {
+    crate::sample::LDA_SHRINKAGE_FLOOR
 }
 
 impl Default for TextHyperNetConfig {
@@ -70,6 +96,8 @@ impl Default for TextHyperNetConfig {
             dropout: 0.1,
             init_temperature: 20.0,
             lora: TextLoraConfig::default(),
+            min_shrinkage: default_min_shrinkage(),
+            version: TEXT_HYPERNET_VERSION,
         }
     }
 }
@@ -79,9 +107,18 @@ impl TextHyperNetConfig {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for zero widths, `d_embed != d_model`, a bad dropout or
-    /// temperature.
+    /// temperature, or weights of another layout version.
     pub fn validate(&self) -> Result<()> {
         let bad = |field, reason: String| Err(Error::InvalidConfig { field, reason });
+        if self.version != TEXT_HYPERNET_VERSION {
+            return bad(
+                "version",
+                format!(
+                    "text hypernetwork layout {} cannot be read by this build (layout {TEXT_HYPERNET_VERSION}); meta-train a new one",
+                    self.version
+                ),
+            );
+        }
         if self.d_embed == 0 || self.d_hidden == 0 || self.d_class == 0 {
             return bad("d_hidden", "widths must be positive".into());
         }
@@ -104,6 +141,12 @@ impl TextHyperNetConfig {
             return bad(
                 "init_temperature",
                 format!("must be positive, got {}", self.init_temperature),
+            );
+        }
+        if !(0.0..=1.0).contains(&self.min_shrinkage) {
+            return bad(
+                "min_shrinkage",
+                format!("must be in [0, 1], got {}", self.min_shrinkage),
             );
         }
         if self.lora.rank == 0 || self.lora.layers.is_empty() {
@@ -133,7 +176,9 @@ impl TextHyperNetConfig {
                 lora_heads.push(zeros(d, n)); // B = 0: the untrained generator leaves the encoder as is
             }
         }
-        let mix = Tensor::<1>::from_floats([self.init_temperature.ln() as f32, 0.5, 1.0], device);
+        // [ln τ, m_label, m_proto, ln s]: the untrained head is the sample's LDA classifier.
+        let mix =
+            Tensor::<1>::from_floats([self.init_temperature.ln() as f32, 0.0, 0.0, 0.0], device);
         Ok(TextHyperNet {
             trunk: vec![
                 SpectralLinearConfig::new(self.d_embed, d).init(device),
@@ -149,6 +194,7 @@ impl TextHyperNetConfig {
             class_b: zeros(d, 1),
             mix: Param::from_tensor(mix),
             d_model: self.d_model,
+            min_shrinkage: self.min_shrinkage,
         })
     }
 
@@ -180,6 +226,57 @@ impl TextHyperNetConfig {
     }
 }
 
+/// What the hypernetwork reads from the user's labelled support texts: class prototypes and the
+/// shrunk linear-discriminant classifier of their frozen-encoder sentence embeddings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextSample {
+    /// Embedding width.
+    pub d: usize,
+    /// Number of classes.
+    pub n_classes: usize,
+    /// Support texts read.
+    pub n_support: usize,
+    /// Normalised class means `[n_classes · d]`, row-major (zeros for a class without texts).
+    pub prototypes: Vec<f32>,
+    /// Discriminant directions `Σ⁻¹μ_c` `[n_classes · d]`, row-major.
+    pub lda_dirs: Vec<f32>,
+    /// Discriminant offsets `−½μ_cᵀΣ⁻¹μ_c + ln p_c` `[n_classes]`.
+    pub lda_offsets: Vec<f32>,
+}
+
+impl TextSample {
+    /// Summarises the rows `rows` of `embeddings` (`[n, d]`, row-major sentence embeddings from
+    /// the frozen encoder) with classes `targets` (`< n_classes`, one per row of `embeddings`).
+    ///
+    /// The within-class covariance is shrunk towards its mean diagonal with the Ledoit–Wolf
+    /// intensity, at least `min_shrinkage` (in `[0, 1]`; [`TextHyperNetConfig::min_shrinkage`]),
+    /// so a handful of texts per class gives a nearest-mean classifier and many texts a full
+    /// discriminant. A class without texts gets a zero prototype and direction and a low prior.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when shapes disagree, `rows` is empty, a row or class is out of
+    /// range, there are fewer than 2 classes, or `min_shrinkage` is outside `[0, 1]`.
+    pub fn from_embeddings(
+        embeddings: &[f32],
+        d: usize,
+        targets: &[usize],
+        rows: &[usize],
+        n_classes: usize,
+        min_shrinkage: f64,
+    ) -> Result<Self> {
+        let summary =
+            TaskSample::from_rows_shrunk(embeddings, d, targets, rows, n_classes, min_shrinkage)?;
+        Ok(Self {
+            d,
+            n_classes,
+            n_support: rows.len(),
+            prototypes: prototypes(embeddings, d, targets, rows, n_classes),
+            lda_dirs: summary.class_dirs,
+            lda_offsets: summary.class_offsets,
+        })
+    }
+}
+
 /// What the hypernetwork reads for one task, as tensors on the working device.
 #[derive(Debug, Clone)]
 pub struct TextTaskInput {
@@ -190,34 +287,43 @@ pub struct TextTaskInput {
     /// Normalised class prototypes of the support texts `[n_classes, d_model]` (a class without
     /// support texts has a zero row).
     pub prototypes: Tensor<2>,
+    /// Shrunk-LDA directions of the support texts `[n_classes, d_model]`.
+    pub lda_dirs: Tensor<2>,
+    /// Shrunk-LDA offsets `[n_classes]`.
+    pub lda_offsets: Tensor<1>,
 }
 
 impl TextTaskInput {
-    /// Builds the input from host vectors.
+    /// Builds the input from the requirement embedding (`d` values), the label-name embeddings
+    /// (`k · d`, row-major) and the support sample.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when a length is not a multiple of `d` or the class counts differ.
+    /// [`Error::InvalidInput`] when a length is not a multiple of `d`, the class counts differ or
+    /// there are fewer than 2 classes.
     pub fn from_host(
         requirement: &[f32],
         labels: &[f32],
-        prototypes: &[f32],
-        d: usize,
+        sample: &TextSample,
         device: &Device,
     ) -> Result<Self> {
+        let d = sample.d;
         let k = labels.len() / d.max(1);
         if d == 0
             || requirement.len() != d
             || labels.len() != k * d
-            || prototypes.len() != k * d
+            || sample.n_classes != k
+            || sample.prototypes.len() != k * d
+            || sample.lda_dirs.len() != k * d
+            || sample.lda_offsets.len() != k
             || k < 2
         {
             return Err(Error::InvalidInput {
                 what: "text task input".into(),
                 reason: format!(
-                    "requirement {} / labels {} / prototypes {} values for width {d} (need ≥ 2 classes)",
+                    "requirement {} / labels {} values for width {d}, sample of {} classes (need ≥ 2 classes, one width)",
                     requirement.len(),
                     labels.len(),
-                    prototypes.len()
+                    sample.n_classes
                 ),
             });
         }
@@ -227,7 +333,12 @@ impl TextTaskInput {
         Ok(Self {
             requirement: t(requirement, 1),
             labels: t(labels, k),
-            prototypes: t(prototypes, k),
+            prototypes: t(&sample.prototypes, k),
+            lda_dirs: t(&sample.lda_dirs, k),
+            lda_offsets: Tensor::from_data(
+                TensorData::new(sample.lda_offsets.clone(), [k]),
+                device,
+            ),
         })
     }
 
@@ -248,12 +359,41 @@ pub struct TextHyperNet {
     class_1: Linear,
     class_w: Linear,
     class_b: Linear,
-    /// `[ln τ, m_label, m_proto]`.
+    /// `[ln τ, m_label, m_proto, ln s]`.
     mix: Param<Tensor<1>>,
     d_model: usize,
+    min_shrinkage: f64,
 }
 
 impl TextHyperNet {
+    /// Least covariance shrinkage for the [`TextSample`]s this hypernetwork reads
+    /// ([`TextHyperNetConfig::min_shrinkage`]).
+    pub fn min_shrinkage(&self) -> f64 {
+        self.min_shrinkage
+    }
+
+    /// Summarises support embeddings for this hypernetwork ([`TextSample::from_embeddings`] with
+    /// its shrinkage).
+    ///
+    /// # Errors
+    /// As [`TextSample::from_embeddings`].
+    pub fn sample(
+        &self,
+        embeddings: &[f32],
+        targets: &[usize],
+        rows: &[usize],
+        n_classes: usize,
+    ) -> Result<TextSample> {
+        TextSample::from_embeddings(
+            embeddings,
+            self.d_model,
+            targets,
+            rows,
+            n_classes,
+            self.min_shrinkage,
+        )
+    }
+
     /// Trunk: requirement embedding to task code `z` (paper §2.3.2).
     ///
     /// # Shapes
@@ -322,9 +462,12 @@ impl TextHyperNet {
         let mix = self.mix.val();
         let tau = mix.clone().slice(0..1).exp().unsqueeze::<2>(); // [1, 1]
         let m_label = mix.clone().slice(1..2).unsqueeze::<2>();
-        let m_proto = mix.slice(2..3).unsqueeze::<2>();
-        let cols =
-            (input.labels.clone() * m_label + input.prototypes.clone() * m_proto + delta) * tau; // [k, d]
+        let m_proto = mix.clone().slice(2..3).unsqueeze::<2>();
+        let s_lda = mix.slice(3..4).exp(); // [1]
+        let cols = (input.labels.clone() * m_label + input.prototypes.clone() * m_proto + delta)
+            * tau
+            + input.lda_dirs.clone() * s_lda.clone().unsqueeze::<2>(); // [k, d]
+        let bias = bias + input.lda_offsets.clone() * s_lda; // [k]
         let d = self.d_model;
         tensors.push(cols.transpose().reshape([d * k])); // classifier.weight [d, k]
         tensors.push(bias);
@@ -435,8 +578,11 @@ pub struct TextMetaConfig {
     pub lr: f64,
     /// Gradient-norm clip.
     pub grad_clip: f32,
-    /// Support texts per class used for the prototypes (drawn from the rows not in the batch).
+    /// Support texts per class the generator reads (drawn from the rows not in the batch).
     pub support_per_class: usize,
+    /// Validation every this many steps (and before the first), keeping the best hypernetwork;
+    /// 0 keeps the last one and never validates.
+    pub eval_every: usize,
     /// Seed of task, requirement, batch and support sampling.
     pub seed: u64,
 }
@@ -448,7 +594,8 @@ impl Default for TextMetaConfig {
             batch_size: 16,
             lr: 1e-3,
             grad_clip: 1.0,
-            support_per_class: 16,
+            support_per_class: 64,
+            eval_every: 50,
             seed: 42,
         }
     }
@@ -467,6 +614,10 @@ pub struct TextMetaReport {
     pub tasks: Vec<String>,
     /// Where the checkpoint was written, if anywhere.
     pub checkpoint: Option<PathBuf>,
+    /// `(step, validation score)` at every validation (step 0 = the untrained generator).
+    pub valid_curve: Vec<(usize, f64)>,
+    /// Step of the returned hypernetwork (the best validation score; `steps` without validation).
+    pub best_step: usize,
 }
 
 /// Meta-trains a [`TextHyperNet`] end-to-end on `tasks` (paper Algorithm 1 offers a first-order
@@ -474,15 +625,21 @@ pub struct TextMetaReport {
 /// design notes allow and which is the cheaper one with a single step per batch).
 ///
 /// Each step samples a task (shuffled rounds), one requirement of its pool (paper: robustness to
-/// wording), a batch of training texts and a disjoint support set for the prototypes, generates
-/// the adapters and head, runs the adapted tail of `backbone` on the cached prefix features and
-/// takes an Adam step on the hypernetwork. `backbone` must live on `device.clone().autodiff()`
-/// (load it there and call `no_grad`); the task features live on the plain device.
+/// wording), a batch of training texts and a disjoint support set that the generator reads
+/// ([`TextSample`]), generates the adapters and head, runs the adapted tail of `backbone` on the
+/// cached prefix features and takes an Adam step on the hypernetwork. `backbone` must live on
+/// `device.clone().autodiff()` (load it there and call `no_grad`); the task features live on the
+/// plain device.
 ///
-/// Returns the trained hypernetwork without autodiff.
+/// With `meta.eval_every > 0`, `evaluate` scores the hypernetwork (inference mode, plain device;
+/// higher is better, e.g. mean validation accuracy over the tasks) before the first step and
+/// every `eval_every` steps, and the best one is returned: meta-training never returns a
+/// generator worse on validation than the untrained one. `progress` gets `(step, mean loss)`
+/// every 25 steps.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for an empty task list, zero steps/batch; generation errors.
+/// [`Error::InvalidConfig`] for an empty task list, zero steps/batch; generation and `evaluate`
+/// errors.
 pub fn meta_train_text(
     config: &TextHyperNetConfig,
     meta: &TextMetaConfig,
@@ -490,6 +647,7 @@ pub fn meta_train_text(
     backbone: &BertModel,
     device: &Device,
     mut progress: impl FnMut(usize, f64),
+    mut evaluate: impl FnMut(&TextHyperNet) -> Result<f64>,
 ) -> Result<(TextHyperNet, TextMetaReport)> {
     if tasks.is_empty() || meta.steps == 0 || meta.batch_size == 0 {
         return Err(Error::InvalidConfig {
@@ -514,6 +672,19 @@ pub fn meta_train_text(
         tasks: tasks.iter().map(|t| t.name.clone()).collect(),
         ..TextMetaReport::default()
     };
+    let mut best: Option<(f64, TextHyperNet)> = None;
+    let mut validate = |step: usize, model: &TextHyperNet, report: &mut TextMetaReport| {
+        let score = evaluate(model)?;
+        report.valid_curve.push((step, score));
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((score, model.clone()));
+            report.best_step = step;
+        }
+        Ok::<(), Error>(())
+    };
+    if meta.eval_every > 0 {
+        validate(0, &model.clone().valid(), &mut report)?;
+    }
     let t0 = Instant::now();
     let mut block = (0.0, 0usize);
     for step in 0..meta.steps {
@@ -536,15 +707,16 @@ pub fn meta_train_text(
             meta.support_per_class,
             rng.random(),
         );
-        let protos = prototypes(
+        let sample = TextSample::from_embeddings(
             &task.base_embeddings,
             d,
             &task.targets,
             &support,
             task.n_classes,
-        );
+            config.min_shrinkage,
+        )?;
         let req = &task.requirements[rng.random_range(0..task.requirements.len())];
-        let input = TextTaskInput::from_host(req, &task.labels, &protos, d, &ad)?;
+        let input = TextTaskInput::from_host(req, &task.labels, &sample, &ad)?;
         let params = model.generate(&families[ti], &input)?;
         let feats = task.features.select(batch).autodiff();
         let logits = families[ti].forward(backbone, &params, &feats)?;
@@ -561,10 +733,19 @@ pub fn meta_train_text(
             progress(step + 1, mean);
             block = (0.0, 0);
         }
+        if meta.eval_every > 0 && ((step + 1) % meta.eval_every == 0 || step + 1 == meta.steps) {
+            validate(step + 1, &model.clone().valid(), &mut report)?;
+        }
     }
     report.elapsed_s = t0.elapsed().as_secs_f64();
     report.steps = meta.steps;
-    Ok((model.valid(), report))
+    Ok(match best {
+        Some((_, model)) => (model, report),
+        None => {
+            report.best_step = meta.steps;
+            (model.valid(), report)
+        }
+    })
 }
 
 #[cfg(test)]

