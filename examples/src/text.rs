@@ -806,27 +806,22 @@ pub fn run_experiment(
         let label_emb = encode_labels(encoder, &t.labels)?;
         let encode_ms = t0.elapsed().as_secs_f64() * 1e3;
         let support = task_support(t, cfg.meta.support_per_class, cfg.seed);
-        let (params, gen_ms) = generate_from(
-            &hyper,
-            family,
-            &req_emb,
-            &label_emb,
-            (&t.train.base, &t.train.targets, &support),
-            device,
-        )?;
-        let generation_ms = encode_ms + gen_ms;
-        // Warm: the same again with the embeddings known (best of 3 runs).
-        let mut generation_warm_ms = f64::INFINITY;
-        for _ in 0..3 {
-            let (_, ms) = generate_from(
+        let run = || {
+            generate_from(
                 &hyper,
                 family,
                 &req_emb,
                 &label_emb,
                 (&t.train.base, &t.train.targets, &support),
                 device,
-            )?;
-            generation_warm_ms = generation_warm_ms.min(ms);
+            )
+        };
+        let (params, gen_ms) = run()?;
+        let generation_ms = encode_ms + gen_ms;
+        // Warm: the same again with the embeddings known (best of 3 runs).
+        let mut generation_warm_ms = f64::INFINITY;
+        for _ in 0..3 {
+            generation_warm_ms = generation_warm_ms.min(run()?.1);
         }
         // Support encoding cost: the support texts through the whole frozen encoder.
         let support_texts: Vec<&str> = support.iter().map(|&r| t.train.texts[r].as_str()).collect();
