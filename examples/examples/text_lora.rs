@@ -15,21 +15,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use modelgpt_core::data::{TextDataset, assets_dir};
-use modelgpt_examples::text::{
-    TextExperimentConfig, encode_labels, encode_part, generate_from, prepare_all, run_experiment,
-    train_hypernet,
-};
+use modelgpt_examples::text::{TextExperimentConfig, prepare_all, run_experiment, train_hypernet};
 use modelgpt_examples::{device, load_encoder};
-use modelgpt_hypernet::text::support_rows;
-use modelgpt_hypernet::{TextHyperNet, TextHyperNetConfig};
+use modelgpt_hypernet::{TextHyperNet, TextHyperNetConfig, TextModelGpt};
 use modelgpt_llm::RequirementGenerator;
-use modelgpt_targets::text::argmax_rows;
-use modelgpt_targets::{TextLoraFamily, save_merged, save_peft_adapter};
 
 /// Generate a LoRA adapter + head for a BERT-family text classifier.
 #[derive(Parser, Debug)]
@@ -99,6 +92,9 @@ fn main() -> Result<()> {
         }
     };
 
+    let mgpt = TextModelGpt::new(encoder, hyper, hcfg)?
+        .with_support_per_class(args.support_per_class.max(1))?;
+
     let mut train = TextDataset::from_jsonl(path, &args.text_field, &args.label_field)
         .with_context(|| format!("reading {}", path.display()))?;
     // The requirement names what is predicted: the label field, not the file.
@@ -111,37 +107,15 @@ fn main() -> Result<()> {
         .generate(&profile)?
         .requirement
         .to_string();
-    let labels = train.label_names.clone();
+
+    // Support texts through the frozen encoder, requirement + label names through the encoder,
+    // the support statistics, then one hypernetwork pass.
+    let tailored = mgpt.tailor(&train, &requirement)?;
+    let timing = tailored.timing();
+    let generation_ms = timing.encoding_ms + timing.generation_ms;
+    let support_ms = timing.support_encoding_ms;
+    let labels = tailored.labels().to_vec();
     let k = labels.len();
-    let family = TextLoraFamily::for_model(encoder.model(), hcfg.lora.clone(), k)?;
-
-    // Support texts through the frozen encoder: the generator reads their embeddings.
-    let all: Vec<usize> = (0..train.n_rows()).collect();
-    let support = support_rows(&train.targets, &all, k, args.support_per_class.max(1), 42);
-    let s0 = Instant::now();
-    let part = encode_part(
-        &encoder,
-        support.iter().map(|&r| train.texts[r].clone()).collect(),
-        support.iter().map(|&r| train.targets[r]).collect(),
-        &hcfg,
-    )?;
-    let support_ms = s0.elapsed().as_secs_f64() * 1e3;
-    let local: Vec<usize> = (0..support.len()).collect();
-
-    // Generation: requirement + label names through the encoder, the support statistics, then
-    // one hypernetwork pass.
-    let t0 = Instant::now();
-    let req_emb = encoder.embed_vecs(&[requirement.as_str()])?.concat();
-    let label_emb = encode_labels(&encoder, &labels)?;
-    let (params, _) = generate_from(
-        &hyper,
-        &family,
-        &req_emb,
-        &label_emb,
-        (&part.base, &part.targets, &local),
-        &device,
-    )?;
-    let generation_ms = t0.elapsed().as_secs_f64() * 1e3;
 
     let mut test_accuracy = None;
     let mut predictions = Vec::new();
@@ -167,35 +141,26 @@ fn main() -> Result<()> {
             );
         }
         if !rows.is_empty() {
-            let part = encode_part(
-                &encoder,
-                rows.iter().map(|&(r, _)| test.texts[r].clone()).collect(),
-                rows.iter().map(|&(_, c)| c).collect(),
-                &hcfg,
-            )?;
-            let logits = family.forward_chunked(encoder.model(), &params, &part.features, 64)?;
-            let values: Vec<f32> = logits.clone().into_data().iter::<f32>().collect();
-            let pred = argmax_rows(logits)?;
-            let hits = pred
+            let texts: Vec<&str> = rows.iter().map(|&(r, _)| test.texts[r].as_str()).collect();
+            let logits = tailored.logits(&texts)?;
+            let hits = logits
                 .iter()
-                .zip(&part.targets)
-                .filter(|(p, t)| p == t)
+                .zip(&rows)
+                .filter(|(l, (_, c))| argmax(l) == *c)
                 .count();
             test_accuracy = Some(hits as f64 / rows.len() as f64);
-            for (i, &(r, c)) in rows.iter().enumerate() {
+            for (l, &(r, c)) in logits.iter().zip(&rows) {
                 predictions.push(serde_json::json!({
-                    "text": test.texts[r], "label": labels[c], "logits": &values[i * k..(i + 1) * k],
+                    "text": test.texts[r], "label": labels[c], "logits": l,
                 }));
             }
         }
     }
 
     if let Some(out) = &args.out {
-        save_peft_adapter(out, &family, &params, &labels)?;
-        save_merged(
+        tailored.save_peft(out)?;
+        tailored.save_merged(
             out.join("merged"),
-            &family,
-            &params,
             assets_dir().join("minilm").join("model.safetensors"),
         )?;
         if !predictions.is_empty() {
@@ -220,7 +185,7 @@ fn main() -> Result<()> {
         println!("{k} classes: {}", labels.join(", "));
         println!(
             "generation: {generation_ms:.1} ms (+ {support_ms:.0} ms encoding {} support texts)",
-            support.len()
+            timing.n_support
         );
         if let Some(acc) = test_accuracy {
             println!("test accuracy: {acc:.3}");
@@ -230,4 +195,15 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Index of the largest logit (the first on ties), as `argmax_rows` picks.
+fn argmax(logits: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in logits.iter().enumerate() {
+        if v > logits[best] {
+            best = i;
+        }
+    }
+    best
 }

@@ -59,6 +59,7 @@ mod sample;
 mod spectral;
 mod tasks;
 pub mod text;
+mod text_facade;
 
 pub use atomic::write_atomic;
 pub use embed_cache::EmbeddingCache;
@@ -68,19 +69,20 @@ pub use general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContex
 pub use hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
 pub use meta::{EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer};
 pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
-pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
+pub use sample::{LDA_SHRINKAGE_FLOOR, N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
 pub use spectral::{SpectralLinear, SpectralLinearConfig};
 pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};
 pub use text::{
     TEXT_HYPERNET_VERSION, TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport,
     TextMetaTask, TextSample, TextTaskInput, meta_train_text,
 };
+pub use text_facade::{TailoredTextModel, TextGenerationTiming, TextModelGpt};
 
 /// The types most programs need.
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
         HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainer, ModelGpt,
-        TailoredModel,
+        TailoredModel, TailoredTextModel, TextModelGpt,
     };
 }

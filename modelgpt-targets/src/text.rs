@@ -606,6 +606,43 @@ impl TextLoraModule {
         }
     }
 
+    /// A module starting from given tensors (e.g. generated ones: ModelGPT-F finetunes from the
+    /// generator's output) on `device`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `params` has another layout than `family`.
+    pub fn from_params(
+        family: &TextLoraFamily,
+        params: &GeneratedParams,
+        device: &Device,
+    ) -> Result<Self> {
+        if params.spec() != family.spec() {
+            return Err(Error::InvalidConfig {
+                field: "params",
+                reason: "the tensors do not follow this family's layout".into(),
+            });
+        }
+        let tensors = family
+            .spec()
+            .entries()
+            .iter()
+            .zip(params.flat())
+            .map(|(e, t)| {
+                let t = t.clone().detach().to_device(device);
+                let t = if e.name == "classifier.weight" {
+                    t.div_scalar(HEAD_SCALE)
+                } else {
+                    t
+                };
+                Param::from_tensor(t)
+            })
+            .collect();
+        Ok(Self {
+            tensors,
+            spec: family.spec().clone(),
+        })
+    }
+
     /// The current tensors as [`GeneratedParams`] (with the autodiff graph, if any).
     ///
     /// # Errors
