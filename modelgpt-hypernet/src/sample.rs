@@ -122,6 +122,148 @@ fn cholesky_solve(a: &[f64], d: usize, b: &[f64], k: usize) -> Option<Vec<f64>> 
     Some(out)
 }
 
+/// Rows of `x` minus their class mean, `[rows.len(), cols]` row-major.
+fn centred_rows(
+    x: &[f32],
+    cols: usize,
+    y: &[usize],
+    rows: &[usize],
+    class_means: &[f32],
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(rows.len() * cols);
+    for &r in rows {
+        let c = y[r];
+        out.extend((0..cols).map(|j| x[r * cols + j] as f64 - class_means[c * cols + j] as f64));
+    }
+    out
+}
+
+/// Discriminant directions `Σ_s⁻¹ μ_c` (rows) from the `d × d` pooled within-class covariance
+/// `S`, shrunk as `Σ_s = (1 − γ) S + γ m I` with `m = tr(S)/d` and `γ` the Ledoit–Wolf intensity
+/// (at least `min_shrinkage`).
+fn discriminant_primal(
+    x: &[f32],
+    cols: usize,
+    y: &[usize],
+    rows: &[usize],
+    class_means: &[f32],
+    means64: &[f64],
+    min_shrinkage: f64,
+) -> Vec<f64> {
+    let n = rows.len() as f64;
+    let n_classes = means64.len() / cols;
+    let mut sw = vec![0f64; cols * cols];
+    let mut centred = vec![0f64; cols];
+    for &r in rows {
+        let c = y[r];
+        let row = &x[r * cols..(r + 1) * cols];
+        for j in 0..cols {
+            centred[j] = row[j] as f64 - class_means[c * cols + j] as f64;
+        }
+        for i in 0..cols {
+            let ci = centred[i];
+            if ci == 0.0 {
+                continue;
+            }
+            for j in 0..=i {
+                sw[i * cols + j] += ci * centred[j];
+            }
+        }
+    }
+    let mut trace = 0f64;
+    for i in 0..cols {
+        for j in 0..=i {
+            let v = sw[i * cols + j] / n;
+            sw[i * cols + j] = v;
+            sw[j * cols + i] = v;
+        }
+        trace += sw[i * cols + i];
+    }
+    let ridge = (trace / cols as f64).max(1e-3);
+    let gamma = ledoit_wolf_intensity(x, cols, y, rows, class_means, &sw, ridge).max(min_shrinkage);
+    for i in 0..cols {
+        for j in 0..cols {
+            sw[i * cols + j] *= 1.0 - gamma;
+        }
+        sw[i * cols + i] += gamma * ridge;
+    }
+    // The shrunk matrix is positive definite; fall back to the means if rounding says no.
+    cholesky_solve(&sw, cols, means64, n_classes).unwrap_or_else(|| means64.to_vec())
+}
+
+/// The same directions as [`discriminant_primal`] through the `n × n` Gram matrix `G = C Cᵀ` of
+/// the class-centred rows `C` (for `n < d`): `‖S‖_F = ‖G‖_F / n`, `tr S = tr G / n`, and by the
+/// Woodbury identity `Σ_s⁻¹ μ = (μ − Cᵀ (n b / a · I + G)⁻¹ C μ) / b` with `a = 1 − γ`, `b = γ m`.
+fn discriminant_dual(
+    x: &[f32],
+    cols: usize,
+    y: &[usize],
+    rows: &[usize],
+    class_means: &[f32],
+    means64: &[f64],
+    min_shrinkage: f64,
+) -> Vec<f64> {
+    let n = rows.len();
+    let nf = n as f64;
+    let n_classes = means64.len() / cols;
+    let c = centred_rows(x, cols, y, rows, class_means);
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
+    let mut gram = vec![0f64; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let v = dot(&c[i * cols..(i + 1) * cols], &c[j * cols..(j + 1) * cols]);
+            gram[i * n + j] = v;
+            gram[j * n + i] = v;
+        }
+    }
+    let trace_s = (0..n).map(|i| gram[i * n + i]).sum::<f64>() / nf;
+    let s_norm2 = gram.iter().map(|v| v * v).sum::<f64>() / (nf * nf);
+    let ridge = (trace_s / cols as f64).max(1e-3);
+    let delta2 = s_norm2 - 2.0 * ridge * trace_s + ridge * ridge * cols as f64;
+    let lw = if delta2 <= 1e-12 {
+        1.0
+    } else {
+        let fourth: f64 = (0..n).map(|i| gram[i * n + i] * gram[i * n + i]).sum();
+        ((fourth - nf * s_norm2) / (nf * nf)).clamp(0.0, delta2) / delta2
+    };
+    let gamma = lw.max(min_shrinkage);
+    let (a, b) = (1.0 - gamma, gamma * ridge);
+    if a <= 1e-12 {
+        return means64.iter().map(|v| v / b).collect();
+    }
+    let mut k = gram;
+    for i in 0..n {
+        k[i * n + i] += nf * b / a;
+    }
+    // Right-hand sides C μ_c, one row of n values per class.
+    let mut rhs = vec![0f64; n_classes * n];
+    for cl in 0..n_classes {
+        let m = &means64[cl * cols..(cl + 1) * cols];
+        for i in 0..n {
+            rhs[cl * n + i] = dot(&c[i * cols..(i + 1) * cols], m);
+        }
+    }
+    let Some(sol) = cholesky_solve(&k, n, &rhs, n_classes) else {
+        return discriminant_primal(x, cols, y, rows, class_means, means64, min_shrinkage);
+    };
+    let mut dirs = means64.to_vec();
+    for cl in 0..n_classes {
+        let out = &mut dirs[cl * cols..(cl + 1) * cols];
+        for i in 0..n {
+            let w = sol[cl * n + i];
+            if w == 0.0 {
+                continue;
+            }
+            let row = &c[i * cols..(i + 1) * cols];
+            for j in 0..cols {
+                out[j] -= w * row[j];
+            }
+        }
+        out.iter_mut().for_each(|v| *v /= b);
+    }
+    dirs
+}
+
 impl TaskSample {
     /// Summarises `rows` of `x` (`[n, cols]` row-major) with labels `y` (`< n_classes`).
     ///
@@ -244,47 +386,13 @@ impl TaskSample {
                 }
             }
         }
-        // Within-class covariance (pooled), shrunk towards its mean diagonal.
-        let mut sw = vec![0f64; cols * cols];
-        let mut centred = vec![0f64; cols];
-        for &r in rows {
-            let c = y[r];
-            let row = &x[r * cols..(r + 1) * cols];
-            for j in 0..cols {
-                centred[j] = row[j] as f64 - class_means[c * cols + j] as f64;
-            }
-            for i in 0..cols {
-                let ci = centred[i];
-                if ci == 0.0 {
-                    continue;
-                }
-                for j in 0..=i {
-                    sw[i * cols + j] += ci * centred[j];
-                }
-            }
-        }
-        let mut trace = 0f64;
-        for i in 0..cols {
-            for j in 0..=i {
-                let v = sw[i * cols + j] / n as f64;
-                sw[i * cols + j] = v;
-                sw[j * cols + i] = v;
-            }
-            trace += sw[i * cols + i];
-        }
-        let ridge = (trace / cols as f64).max(1e-3);
-        let gamma =
-            ledoit_wolf_intensity(x, cols, y, rows, &class_means, &sw, ridge).max(min_shrinkage);
-        for i in 0..cols {
-            for j in 0..cols {
-                sw[i * cols + j] *= 1.0 - gamma;
-            }
-            sw[i * cols + i] += gamma * ridge;
-        }
         let means64: Vec<f64> = class_means.iter().map(|&v| v as f64).collect();
-        // The shrunk matrix is positive definite; fall back to the means if rounding says no.
-        let dirs =
-            cholesky_solve(&sw, cols, &means64, n_classes).unwrap_or_else(|| means64.clone());
+        // Fewer rows than features: the n × n Gram form is cheaper and gives the same result.
+        let dirs = if rows.len() < cols {
+            discriminant_dual(x, cols, y, rows, &class_means, &means64, min_shrinkage)
+        } else {
+            discriminant_primal(x, cols, y, rows, &class_means, &means64, min_shrinkage)
+        };
         let priors: Vec<f32> = counts
             .iter()
             .map(|&k| (k as f32 + 0.5) / (n + 0.5 * n_classes as f32))
@@ -367,6 +475,37 @@ impl TaskSample {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gram_form_equals_the_covariance_form() {
+        // 12 rows, 20 features, 3 classes: fewer rows than features.
+        let (n, d, k) = (12, 20, 3);
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        let x: Vec<f32> = (0..n * d).map(|_| next()).collect();
+        let y: Vec<usize> = (0..n).map(|i| i % k).collect();
+        let rows: Vec<usize> = (0..n).collect();
+        let s = TaskSample::from_rows(&x, d, &y, &rows, k).unwrap();
+        let means: Vec<f64> = s.class_means.iter().map(|&v| v as f64).collect();
+        for floor in [0.0, 0.05, 0.5, 1.0] {
+            let p = discriminant_primal(&x, d, &y, &rows, &s.class_means, &means, floor);
+            let q = discriminant_dual(&x, d, &y, &rows, &s.class_means, &means, floor);
+            let scale = p.iter().fold(0f64, |m, v| m.max(v.abs()));
+            let gap = p
+                .iter()
+                .zip(&q)
+                .fold(0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(
+                gap <= 1e-9 * scale.max(1.0),
+                "floor {floor}: gap {gap} at scale {scale}"
+            );
+        }
+    }
 
     #[test]
     fn class_means_and_priors() {

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -63,7 +64,13 @@ pub struct TextModelGpt {
     hyper: TextHyperNet,
     config: TextHyperNetConfig,
     support_per_class: usize,
+    /// Embeddings of requirements and label names already encoded (at most [`MEMO_CAPACITY`]).
+    memo: Mutex<HashMap<String, Vec<f32>>>,
 }
+
+/// Most requirement / label-name embeddings a [`TextModelGpt`] remembers; past that the memo
+/// starts afresh.
+pub const MEMO_CAPACITY: usize = 10_000;
 
 impl TextModelGpt {
     /// Support texts per class read by [`tailor`](Self::tailor) unless
@@ -135,6 +142,7 @@ impl TextModelGpt {
             hyper,
             config,
             support_per_class: Self::DEFAULT_SUPPORT_PER_CLASS,
+            memo: Mutex::new(HashMap::new()),
         })
     }
 
@@ -208,6 +216,47 @@ impl TextModelGpt {
         self.encoder.device()
     }
 
+    /// Sentence embeddings of `texts`, encoding (in one batch) only those not met before.
+    fn embed_memo(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let mut memo = self
+            .memo
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut missing: Vec<&str> = texts
+            .iter()
+            .copied()
+            .filter(|t| !memo.contains_key(*t))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let fresh: HashMap<&str, Vec<f32>> = if missing.is_empty() {
+            HashMap::new()
+        } else {
+            missing
+                .iter()
+                .copied()
+                .zip(self.encoder.embed_vecs(&missing)?)
+                .collect()
+        };
+        let out: Vec<Vec<f32>> = texts
+            .iter()
+            .map(|t| {
+                fresh
+                    .get(t)
+                    .or_else(|| memo.get(*t))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        if memo.len() + fresh.len() > MEMO_CAPACITY {
+            memo.clear();
+        }
+        for (text, emb) in fresh {
+            memo.insert(text.to_string(), emb);
+        }
+        Ok(out)
+    }
+
     /// Generates LoRA adapters and a classification head for `data`'s label set, described by
     /// `requirement`.
     ///
@@ -257,11 +306,12 @@ impl TextModelGpt {
         let embeddings = self.base_embeddings(&texts)?;
         let t1 = Instant::now();
 
-        // Requirement alone, label names together (short and alike: little padding).
-        let req_emb = self.encoder.embed_vecs(&[requirement])?.concat();
+        // Requirement alone, label names together (short and alike: little padding); both are
+        // remembered, so tailoring again for the same task skips the encoder.
+        let req_emb = self.embed_memo(&[requirement])?.concat();
         let label_texts: Vec<String> = data.label_names.iter().map(|l| label_text(l)).collect();
         let label_refs: Vec<&str> = label_texts.iter().map(String::as_str).collect();
-        let label_emb = self.encoder.embed_vecs(&label_refs)?.concat();
+        let label_emb = self.embed_memo(&label_refs)?.concat();
         let t2 = Instant::now();
 
         let local: Vec<usize> = (0..support.len()).collect();

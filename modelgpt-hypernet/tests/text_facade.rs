@@ -221,3 +221,26 @@ fn bad_inputs_are_typed_errors() {
     .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/hypernet"), "{err}");
 }
+
+#[test]
+fn tailoring_again_reuses_the_remembered_embeddings() {
+    let device = Device::default();
+    let mgpt = untrained(&device);
+    let data = sports_vs_cooking();
+    let requirement = "Classify short texts as being about sports or cooking.";
+    let first = mgpt.tailor(&data, requirement).unwrap();
+    let second = mgpt.tailor(&data, requirement).unwrap();
+    // Same inputs, same tensors: the remembered embeddings are the encoder's.
+    for (a, b) in first.params().flat().iter().zip(second.params().flat()) {
+        let gap = (a.clone() - b.clone()).abs().max().into_scalar::<f32>();
+        assert_eq!(gap, 0.0);
+    }
+    let texts = [
+        "The referee showed a red card.",
+        "Bake the pie for forty minutes.",
+    ];
+    assert_eq!(
+        first.predict(&texts).unwrap(),
+        second.predict(&texts).unwrap()
+    );
+}
