@@ -153,10 +153,7 @@ impl PreparedText {
     }
 }
 
-/// The text a label name is embedded as (`comp.sys.mac.hardware` → `comp sys mac hardware`).
-pub fn label_text(label: &str) -> String {
-    label.replace(['.', '_', '-'], " ")
-}
+pub use modelgpt_hypernet::label_text;
 
 /// A stratified subsample of `rows` of at most `max` rows (class proportions kept).
 pub fn stratified(rows: &[usize], targets: &[usize], max: usize, seed: u64) -> Vec<usize> {

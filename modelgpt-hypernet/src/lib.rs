@@ -76,7 +76,9 @@ pub use text::{
     TEXT_HYPERNET_VERSION, TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport,
     TextMetaTask, TextSample, TextTaskInput, meta_train_text,
 };
-pub use text_facade::{MEMO_CAPACITY, TailoredTextModel, TextGenerationTiming, TextModelGpt};
+pub use text_facade::{
+    MEMO_CAPACITY, TailoredTextModel, TextGenerationTiming, TextModelGpt, label_text,
+};
 
 /// The types most programs need.
 pub mod prelude {

@@ -564,7 +564,7 @@ impl TailoredTextModel<'_> {
 }
 
 /// The text a label name is embedded as (`comp.sys.mac.hardware` → `comp sys mac hardware`).
-fn label_text(label: &str) -> String {
+pub fn label_text(label: &str) -> String {
     label.replace(['.', '_', '-'], " ")
 }
 
