@@ -39,13 +39,13 @@ mod tabular;
 mod text;
 
 pub use assets::{ASSETS_ENV, asset, assets_dir};
-pub use catalog::{Catalog, TaskEntry};
+pub use catalog::{Catalog, OWN_SPLIT_VALID_FRACTION, TaskEntry};
 pub use csv::{CsvTable, read_csv_table};
 pub use image::{ImageDataset, read_idx};
 pub use preprocess::{Matrix, TabularPreprocessor};
 pub use split::Split;
 pub use tabular::{Column, ColumnValues, TabularDataset, is_missing};
-pub use text::TextDataset;
+pub use text::{PROFILE_TEXT_CHARS, TextDataset};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
