@@ -43,6 +43,7 @@
 //! Library code never picks a backend: it takes a [`burn::tensor::Device`]. Set
 //! `BURN_DEVICE=flex|wgpu|cuda` to choose at run time where `Device::default()` is used.
 
+mod atomic;
 pub mod data;
 mod error;
 mod params;
@@ -52,6 +53,7 @@ mod requirement;
 mod task;
 mod traits;
 
+pub use atomic::{replace_atomically, write_atomic};
 pub use error::{Error, Result};
 pub use params::{GeneratedParams, IntoFlat, ParamEntry, ParamRole, ParamSpec};
 pub use profile::{DataProfile, SampleRecord};

@@ -1,6 +1,6 @@
-//! Atomic file writes: write a temporary file in the same folder, flush it, then rename.
+//! Atomic file writes with this crate's error type (the mechanism is
+//! [`modelgpt_core::replace_atomically`]).
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -11,24 +11,8 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::Io`] naming the file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
+    modelgpt_core::write_atomic(path, bytes).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
-    };
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    })
 }

@@ -518,15 +518,20 @@ impl MetaTrainer {
                     if c.rule == MetaRule::Delta {
                         save_inner(&inner, &dir.join(INNER))?;
                     }
-                    let tmp = dir.join(format!(".{OPTIM}.tmp"));
-                    optim.save(&tmp).map_err(|e| Error::InvalidInput {
-                        what: "optimizer state".into(),
-                        reason: format!("{e:?}"),
-                    })?;
-                    std::fs::rename(&tmp, dir.join(OPTIM)).map_err(|source| Error::Io {
-                        path: dir.join(OPTIM),
-                        source,
-                    })?;
+                    let path = dir.join(OPTIM);
+                    modelgpt_core::replace_atomically(
+                        &path,
+                        |tmp| {
+                            optim.save(tmp).map_err(|e| Error::InvalidInput {
+                                what: "optimizer state".into(),
+                                reason: format!("{e:?}"),
+                            })
+                        },
+                        |source| Error::Io {
+                            path: path.clone(),
+                            source,
+                        },
+                    )?;
                 }
                 let state = CheckpointState {
                     hypernet: self.hyper.clone(),
@@ -654,18 +659,22 @@ pub fn save_weights<M: Module>(module: &M, path: &Path) -> Result<()> {
 /// Saves the module for resuming, in burn's own format, which keeps the parameter ids the
 /// optimizer state is keyed by (safetensors does not). Written to a temporary file, then renamed.
 fn save_resumable<M: Module>(module: &M, path: &Path) -> Result<()> {
-    let tmp = path.with_file_name(format!(".{}.{}.tmp", LAST, std::process::id()));
-    let mut store = BurnpackStore::from_file(&tmp)
-        .auto_extension(false)
-        .overwrite(true);
-    module.save_into(&mut store).map_err(|source| Error::Pack {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    modelgpt_core::replace_atomically(
+        path,
+        |tmp| {
+            let mut store = BurnpackStore::from_file(tmp)
+                .auto_extension(false)
+                .overwrite(true);
+            module.save_into(&mut store).map_err(|source| Error::Pack {
+                path: path.to_path_buf(),
+                source,
+            })
+        },
+        |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    )
 }
 
 /// Loads a module saved by [`save_resumable`], parameter ids included.

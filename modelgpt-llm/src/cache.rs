@@ -7,9 +7,7 @@
 //! match its name, counts as a miss and is overwritten by the next [`AnswerCache::put`].
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use modelgpt_core::Prompt;
 use serde::{Deserialize, Serialize};
@@ -148,32 +146,18 @@ impl AnswerCache {
     /// # Errors
     /// [`Error::Cache`] when the file cannot be written.
     pub fn put(&self, key: &CacheKey, answer: &str) -> Result<()> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let path = self.path(key);
-        let tmp = self.dir.join(format!(
-            ".{}.{}.{}.tmp",
-            key.as_str(),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
         let entry = Entry {
             version: FORMAT_VERSION,
             key: key.as_str().to_string(),
             answer: answer.to_string(),
         };
-        let write = || -> std::io::Result<()> {
-            // Serialising a struct of strings cannot fail.
-            let json = serde_json::to_vec_pretty(&entry).map_err(std::io::Error::other)?;
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-            drop(f);
-            fs::rename(&tmp, &path)
-        };
-        write().map_err(|source| {
-            let _ = fs::remove_file(&tmp);
-            Error::Cache { path, source }
-        })
+        // Serialising a struct of strings cannot fail.
+        let json = serde_json::to_vec_pretty(&entry).map_err(|e| Error::Cache {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        modelgpt_core::write_atomic(&path, &json).map_err(|source| Error::Cache { path, source })
     }
 }
 

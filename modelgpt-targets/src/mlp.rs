@@ -14,8 +14,7 @@
 //! in burn's layout, `[d_in, d_out]` (PyTorch stores `[out, in]`).
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -653,32 +652,12 @@ fn store_error(path: &Path, err: SafetensorsStoreError) -> Error {
     }
 }
 
-/// Writes `target` through `write(tmp)` into a temporary file in the same folder, syncs it and
-/// renames it over `target`. The temporary file is removed on failure.
+/// Writes `target` through `write(tmp)` atomically ([`modelgpt_core::replace_atomically`]).
 fn write_atomically(target: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let file_name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp: PathBuf = target.with_file_name(format!(
-        ".{file_name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = write(&tmp).and_then(|()| {
-        fs::File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .and_then(|()| fs::rename(&tmp, target))
-            .map_err(|source| Error::Io {
-                path: target.to_path_buf(),
-                source,
-            })
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    modelgpt_core::replace_atomically(target, write, |source| Error::Io {
+        path: target.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
