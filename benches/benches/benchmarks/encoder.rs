@@ -31,21 +31,6 @@ const REQUIREMENTS: &[&str] = &[
     "This is a 10-class image classification task of 8x8 handwritten digit bitmaps.",
 ];
 
-/// `"flex"`, `"wgpu"`, ... from the device's debug form (`Device<Flex(Cpu)>`).
-fn backend_name(device: &Device) -> String {
-    let debug = format!("{device:?}");
-    let inner = debug.strip_prefix("Device<").unwrap_or(&debug);
-    let name: String = inner
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    if name.is_empty() {
-        "device".into()
-    } else {
-        name.to_lowercase()
-    }
-}
-
 fn encoder(c: &mut Criterion) {
     let device = Device::default();
     let dir = assets_dir().join("minilm");
@@ -58,7 +43,7 @@ fn encoder(c: &mut Criterion) {
     };
     let texts: Vec<&str> = REQUIREMENTS.iter().cycle().take(32).copied().collect();
 
-    let mut group = c.benchmark_group(format!("{}/encoder", backend_name(&device)));
+    let mut group = c.benchmark_group(format!("{}/encoder", super::backend_name(&device)));
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))

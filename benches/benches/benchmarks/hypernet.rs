@@ -29,21 +29,6 @@ const SHAPES: [(usize, usize); 3] = [(8, 3), (30, 2), (100, 10)];
 /// Rows of the user's sample / of a meta-training minibatch.
 const ROWS: usize = 128;
 
-/// `"flex"`, `"wgpu"`, ... from the device's debug form (`Device<Flex(Cpu)>`).
-fn backend_name(device: &Device) -> String {
-    let debug = format!("{device:?}");
-    let inner = debug.strip_prefix("Device<").unwrap_or(&debug);
-    let name: String = inner
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    if name.is_empty() {
-        "device".into()
-    } else {
-        name.to_lowercase()
-    }
-}
-
 /// Host-side inputs of one task: embeddings, a labelled sample and its statistics.
 struct HostTask {
     d: usize,
@@ -88,7 +73,7 @@ fn generate(c: &mut Criterion) {
     let config = HyperNetConfig::general(D_EMBED);
     device.seed(0);
     let hyper = config.init(&device);
-    let mut group = c.benchmark_group(format!("{}/generate_mlp", backend_name(&device)));
+    let mut group = c.benchmark_group(format!("{}/generate_mlp", super::backend_name(&device)));
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -128,7 +113,7 @@ fn meta_step(c: &mut Criterion) {
     let device = Device::default();
     let ad = device.clone().autodiff();
     let config = HyperNetConfig::general(D_EMBED);
-    let mut group = c.benchmark_group(format!("{}/meta_step", backend_name(&device)));
+    let mut group = c.benchmark_group(format!("{}/meta_step", super::backend_name(&device)));
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))

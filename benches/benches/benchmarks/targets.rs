@@ -18,21 +18,6 @@ use rand::{RngExt, SeedableRng};
 const FEATURES: usize = 20;
 const CLASSES: usize = 3;
 
-/// `"flex"`, `"wgpu"`, ... from the device's debug form (`Device<Flex(Cpu)>`).
-fn backend_name(device: &Device) -> String {
-    let debug = format!("{device:?}");
-    let inner = debug.strip_prefix("Device<").unwrap_or(&debug);
-    let name: String = inner
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    if name.is_empty() {
-        "device".into()
-    } else {
-        name.to_lowercase()
-    }
-}
-
 /// `rows` standardised-looking rows whose class shifts one feature by +2.
 fn synthetic(rows: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -56,7 +41,7 @@ fn baseline_epoch(c: &mut Criterion) {
     let (xt, yt) = synthetic(1000, 1);
     let (xv, yv) = synthetic(200, 2);
     let config = TrainConfig::new().with_max_epochs(1);
-    let mut group = c.benchmark_group(format!("{}/baseline_epoch", backend_name(&device)));
+    let mut group = c.benchmark_group(format!("{}/baseline_epoch", super::backend_name(&device)));
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -93,7 +78,7 @@ fn mlp_forward(c: &mut Criterion) {
     let mlp = spec.init_random(&device, 0).expect("valid spec");
     let (x, _) = synthetic(1024, 3);
     let x = Tensor::<2>::from_data(TensorData::new(x, [1024, FEATURES]), &device);
-    let mut group = c.benchmark_group(format!("{}/mlp_forward", backend_name(&device)));
+    let mut group = c.benchmark_group(format!("{}/mlp_forward", super::backend_name(&device)));
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))

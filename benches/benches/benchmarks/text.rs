@@ -53,12 +53,7 @@ fn text_generate(c: &mut Criterion) {
     let Ok(hyper) = config.init(&device) else {
         return;
     };
-    let backend = format!("{device:?}")
-        .to_lowercase()
-        .replace("device<", "")
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect::<String>();
+    let backend = super::backend_name(&device);
     let mut group = c.benchmark_group(format!("{backend}/text_generate"));
     group
         .sample_size(10)
