@@ -55,25 +55,32 @@ fn ledoit_wolf_intensity(
     s: &[f64],
     mu: f64,
 ) -> f64 {
-    let n = rows.len() as f64;
     let s_norm2: f64 = s.iter().map(|v| v * v).sum();
-    let delta2 = s_norm2 - 2.0 * mu * (0..cols).map(|i| s[i * cols + i]).sum::<f64>()
-        + mu * mu * cols as f64;
-    if delta2 <= 1e-12 {
-        return 1.0;
-    }
+    let trace: f64 = (0..cols).map(|i| s[i * cols + i]).sum();
     // Σ_k ‖x_k x_kᵀ − S‖² = Σ_k ‖x_k‖⁴ − 2 Σ_k x_kᵀ S x_k + n‖S‖², and since S = n⁻¹ Σ_k x_k x_kᵀ,
     // Σ_k x_kᵀ S x_k = n‖S‖²: the sum is Σ_k ‖x_k‖⁴ − n‖S‖², one pass over the rows.
-    let mut fourth = 0f64;
-    for &r in rows {
-        let c = y[r];
-        let norm2: f64 = (0..cols)
-            .map(|j| {
-                let v = x[r * cols + j] as f64 - class_means[c * cols + j] as f64;
-                v * v
-            })
-            .sum();
-        fourth += norm2 * norm2;
+    let fourth: f64 = rows
+        .iter()
+        .map(|&r| {
+            let c = y[r];
+            let norm2: f64 = (0..cols)
+                .map(|j| {
+                    let v = x[r * cols + j] as f64 - class_means[c * cols + j] as f64;
+                    v * v
+                })
+                .sum();
+            norm2 * norm2
+        })
+        .sum();
+    lw_from_moments(s_norm2, trace, fourth, rows.len() as f64, cols, mu)
+}
+
+/// The Ledoit–Wolf intensity from the moments it needs: `‖S‖²_F`, `tr S`, `Σ_k ‖x_k‖⁴` over the
+/// `n` class-centred rows, the width `d` and the target scale `μ`.
+fn lw_from_moments(s_norm2: f64, trace: f64, fourth: f64, n: f64, d: usize, mu: f64) -> f64 {
+    let delta2 = s_norm2 - 2.0 * mu * trace + mu * mu * d as f64;
+    if delta2 <= 1e-12 {
+        return 1.0;
     }
     let beta2 = ((fourth - n * s_norm2) / (n * n)).clamp(0.0, delta2);
     beta2 / delta2
@@ -219,13 +226,8 @@ fn discriminant_dual(
     let trace_s = (0..n).map(|i| gram[i * n + i]).sum::<f64>() / nf;
     let s_norm2 = gram.iter().map(|v| v * v).sum::<f64>() / (nf * nf);
     let ridge = (trace_s / cols as f64).max(1e-3);
-    let delta2 = s_norm2 - 2.0 * ridge * trace_s + ridge * ridge * cols as f64;
-    let lw = if delta2 <= 1e-12 {
-        1.0
-    } else {
-        let fourth: f64 = (0..n).map(|i| gram[i * n + i] * gram[i * n + i]).sum();
-        ((fourth - nf * s_norm2) / (nf * nf)).clamp(0.0, delta2) / delta2
-    };
+    let fourth: f64 = (0..n).map(|i| gram[i * n + i] * gram[i * n + i]).sum();
+    let lw = lw_from_moments(s_norm2, trace_s, fourth, nf, cols, ridge);
     let gamma = lw.max(min_shrinkage);
     let (a, b) = (1.0 - gamma, gamma * ridge);
     if a <= 1e-12 {
