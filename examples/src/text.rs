@@ -199,18 +199,7 @@ pub fn encode_part(
     let t0 = Instant::now();
     let features = encode_prefix(encoder, &refs, first, config.lora.max_length)?;
     let prefix_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let mut base = Vec::with_capacity(texts.len() * config.d_model);
-    let n = features.len();
-    let mut start = 0;
-    while start < n {
-        let end = (start + 64).min(n);
-        base.extend(to_host(TextLoraFamily::base_embed(
-            encoder.model(),
-            first,
-            &features.slice(start..end),
-        ))?);
-        start = end;
-    }
+    let base = TextLoraFamily::base_embed_host(encoder.model(), first, &features, 64)?;
     Ok(TextPart {
         texts,
         features,

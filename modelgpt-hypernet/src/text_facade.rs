@@ -356,22 +356,13 @@ impl TextModelGpt {
     /// Frozen-encoder sentence embeddings `[n · d]` (row-major, host) of `texts`, cut at the
     /// LoRA layout's `max_length`, as meta-training saw them.
     fn base_embeddings(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        let first = self.config.lora.first_layer();
         let features = self.prefix(texts)?;
-        let n = features.len();
-        let mut out = Vec::with_capacity(n * self.config.d_model);
-        let mut start = 0;
-        while start < n {
-            let end = (start + CHUNK).min(n);
-            let e = TextLoraFamily::base_embed(
-                self.encoder.model(),
-                first,
-                &features.slice(start..end),
-            );
-            out.extend(to_host(e, "support embeddings")?);
-            start = end;
-        }
-        Ok(out)
+        Ok(TextLoraFamily::base_embed_host(
+            self.encoder.model(),
+            self.config.lora.first_layer(),
+            &features,
+            CHUNK,
+        )?)
     }
 }
 

@@ -482,6 +482,30 @@ impl TextLoraFamily {
         Self::tail(model, first.min(model.layers().len()), &[], features)
     }
 
+    /// [`TextLoraFamily::base_embed`] for many texts, `chunk` rows at a time, read back to the host:
+    /// `[n · d_model]`, row-major.
+    ///
+    /// # Errors
+    /// [`Error::Execution`] if a result cannot be read back.
+    pub fn base_embed_host(
+        model: &BertModel,
+        first: usize,
+        features: &PrefixFeatures,
+        chunk: usize,
+    ) -> Result<Vec<f32>> {
+        let n = features.len();
+        let chunk = chunk.max(1);
+        let mut out = Vec::with_capacity(n * model.d_model());
+        let mut start = 0;
+        while start < n {
+            let end = (start + chunk).min(n);
+            let e = Self::base_embed(model, first, &features.slice(start..end));
+            out.extend(e.try_into_data()?.iter::<f32>());
+            start = end;
+        }
+        Ok(out)
+    }
+
     /// Logits: [`TextLoraFamily::embed`] then `e·W + b` with the generated head.
     ///
     /// # Shapes
