@@ -8,7 +8,8 @@
 //!
 //! The requirement sentence is written by the Requirement Generator (`modelgpt-llm`): the offline
 //! template writer by default, or an OpenAI-compatible endpoint with `--endpoint URL --llm-model
-//! NAME`. The hypernetwork is the quickstart's cached checkpoint (meta-trained on first use).
+//! NAME`. The hypernetwork is the one shipped with `modelgpt-hypernet`
+//! ([`modelgpt_hypernet::shipped::tabular`]): nothing is meta-trained here.
 
 use std::path::PathBuf;
 
@@ -16,9 +17,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use modelgpt_core::Requirement;
 use modelgpt_core::data::{Split, TabularDataset, read_csv_table};
-use modelgpt_examples::tabular::default_hypernet;
-use modelgpt_examples::{cache_dir, device, load_encoder};
-use modelgpt_hypernet::{ModelGpt, TailoredModel};
+use modelgpt_examples::{device, load_encoder};
+use modelgpt_hypernet::{TabularModelGpt, TailoredTabularModel};
 use modelgpt_llm::{AnswerCache, OpenAiClient, RequirementGenerator};
 use modelgpt_targets::train::TrainConfig;
 use serde_json::json;
@@ -58,7 +58,7 @@ struct Args {
     json: bool,
 }
 
-fn accuracy_on(model: &TailoredModel, path: &PathBuf, target: &str) -> Result<f64> {
+fn accuracy_on(model: &TailoredTabularModel, path: &PathBuf, target: &str) -> Result<f64> {
     let table = read_csv_table(path).with_context(|| format!("reading {}", path.display()))?;
     let col = table.column_index(target)?;
     let pred = model.predict_table(&table)?;
@@ -78,7 +78,7 @@ fn main() -> Result<()> {
     let device = device();
 
     if let Some(dir) = &args.model {
-        let model = TailoredModel::load(dir, &device)
+        let model = TailoredTabularModel::load(dir, &device)
             .with_context(|| format!("loading model from {}", dir.display()))?;
         let table =
             read_csv_table(&args.csv).with_context(|| format!("reading {}", args.csv.display()))?;
@@ -119,11 +119,9 @@ fn main() -> Result<()> {
     let requirement: Requirement = generated.requirement.clone();
 
     let encoder = load_encoder(&device)?;
-    let cache = cache_dir();
-    let (hyper, config) = default_hypernet(&encoder, &cache, &device)?;
-    let mgpt = ModelGpt::builder()
+    let mgpt = TabularModelGpt::builder()
         .encoder(Box::new(encoder))
-        .hypernet(hyper, config)
+        .shipped()
         .build(&device)?;
     let mut model = mgpt.generate(&data, &requirement)?;
     let timing = model.timing();

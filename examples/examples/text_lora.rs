@@ -4,12 +4,13 @@
 //! ```text
 //! cargo run --release --example text_lora -- --jsonl train.jsonl --text-field text --label-field label \
 //!     [--description "..."] [--test-jsonl test.jsonl] [--out DIR] [--json]
-//! cargo run --release --example text_lora -- --report [--report-dir reports]   # the full experiment
+//! cargo run --release --example text_lora -- --report [--report-dir reports] [--retrain]   # the full experiment
 //! ```
 //!
-//! The hypernetwork is read from `$MODELGPT_CACHE/text-hypernet` (default `.modelgpt-cache/`);
-//! when it is missing it is meta-trained first on the catalog's seen text tasks (a few minutes
-//! on 2 cores). `--out DIR` writes `adapter_config.json`, `adapter_model.safetensors`,
+//! The hypernetwork is the one shipped with `modelgpt-hypernet`
+//! ([`modelgpt_hypernet::shipped::text`]), or the checkpoint folder given with `--hypernet DIR`;
+//! nothing is meta-trained on first use. `--report --retrain` meta-trains it afresh (a few
+//! minutes on 2 cores). `--out DIR` writes `adapter_config.json`, `adapter_model.safetensors`,
 //! `classifier.safetensors`, `labels.json`, `merged/model.safetensors` (+ `config.json`) and,
 //! with `--test-jsonl`, `predictions.jsonl` (text, label, logits).
 
@@ -19,9 +20,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use modelgpt_core::data::{TextDataset, assets_dir};
-use modelgpt_examples::text::{TextExperimentConfig, prepare_all, run_experiment, train_hypernet};
 use modelgpt_examples::{device, load_encoder};
-use modelgpt_hypernet::{TextHyperNet, TextHyperNetConfig, TextModelGpt};
+use modelgpt_experiments::text::{TextExperimentConfig, run_experiment};
+use modelgpt_hypernet::{TextHyperNet, TextModelGpt, shipped};
+use modelgpt_targets::metrics::argmax;
 use modelgpt_llm::RequirementGenerator;
 
 /// Generate a LoRA adapter + head for a BERT-family text classifier.
@@ -52,6 +54,14 @@ struct Args {
     /// Run the full experiment (meta-training, baselines) and write the reports.
     #[arg(long)]
     report: bool,
+    /// `--report`: meta-train the text hypernetwork afresh instead of using the shipped one
+    /// (needed for another `--seed`).
+    #[arg(long, requires = "report")]
+    retrain: bool,
+    /// A text hypernetwork checkpoint folder (`checkpoint.json` + `hypernet.safetensors`) to use
+    /// instead of the shipped one.
+    #[arg(long, conflicts_with = "report")]
+    hypernet: Option<PathBuf>,
     /// Where `--report` writes `text.json` / `text.md`.
     #[arg(long, default_value = "reports")]
     report_dir: PathBuf,
@@ -72,7 +82,7 @@ fn main() -> Result<()> {
         ..TextExperimentConfig::default()
     };
     if args.report {
-        run_experiment(&encoder, &cfg, &args.report_dir, &device)?;
+        run_experiment(&encoder, &cfg, &args.report_dir, args.retrain, &device)?;
         eprintln!("wrote {}/text.json and text.md", args.report_dir.display());
         return Ok(());
     }
@@ -80,20 +90,11 @@ fn main() -> Result<()> {
         bail!("--jsonl is required")
     };
 
-    let dir = modelgpt_examples::text::checkpoint_dir();
-    let (hyper, hcfg) = match TextHyperNet::load(&dir, &device) {
-        Ok(loaded) => loaded,
-        Err(err) => {
-            eprintln!(
-                "no text hypernetwork in {} ({err}); meta-training one now",
-                dir.display()
-            );
-            let prepared = prepare_all(&encoder, &cfg)?;
-            let (hyper, _) = train_hypernet(&encoder, &prepared, &cfg, &device)?;
-            let hcfg = TextHyperNetConfig {
-                min_shrinkage: hyper.min_shrinkage(),
-                ..cfg.hyper.clone()
-            };
+    let (hyper, hcfg) = match &args.hypernet {
+        Some(dir) => TextHyperNet::load(dir, &device)
+            .with_context(|| format!("loading the text hypernetwork from {}", dir.display()))?,
+        None => {
+            let (hyper, hcfg, _) = shipped::text(&device)?;
             (hyper, hcfg)
         }
     };
@@ -118,8 +119,8 @@ fn main() -> Result<()> {
     // the support statistics, then one hypernetwork pass.
     let tailored = mgpt.tailor(&train, &requirement)?;
     let timing = tailored.timing();
-    let generation_ms = timing.encoding_ms + timing.generation_ms;
-    let support_ms = timing.support_encoding_ms;
+    let generation_ms = timing.encode_ms + timing.hypernet_ms;
+    let support_ms = timing.prepare_ms;
     let labels = tailored.labels().to_vec();
     let k = labels.len();
 
@@ -191,7 +192,7 @@ fn main() -> Result<()> {
         println!("{k} classes: {}", labels.join(", "));
         println!(
             "generation: {generation_ms:.1} ms (+ {support_ms:.0} ms encoding {} support texts)",
-            timing.n_support
+            timing.n_sample
         );
         if let Some(acc) = test_accuracy {
             println!("test accuracy: {acc:.3}");
@@ -201,15 +202,4 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Index of the largest logit (the first on ties), as `argmax_rows` picks.
-fn argmax(logits: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in logits.iter().enumerate() {
-        if v > logits[best] {
-            best = i;
-        }
-    }
-    best
 }

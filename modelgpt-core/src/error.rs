@@ -164,6 +164,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Wraps an implementation's error at a trait boundary ([`crate::LanguageModel`],
+    /// [`crate::RequirementEncoder`]), keeping it as the source: `downcast_ref` on
+    /// [`std::error::Error::source`] recovers it.
+    pub fn external(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::External {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// Shorthand for a [`Error::Parse`] error.
     pub fn parse(
         path: impl Into<PathBuf>,

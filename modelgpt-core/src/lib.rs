@@ -10,6 +10,8 @@
 //! - [`ParamSpec`] / [`GeneratedParams`]: names, shapes and values of generated tensors;
 //! - the traits [`LanguageModel`], [`RequirementEncoder`] and [`TargetFamily`], implemented by
 //!   `modelgpt-llm`, `modelgpt-targets` and `modelgpt-hypernet`;
+//! - the facade traits [`ModelCustomizer`] / [`TailoredModel`] and [`GenerationTiming`], which
+//!   every modality's hypernetwork facade implements;
 //! - [`data`]: loaders for every asset format and for a user's own data (CSV, JSONL, PNG
 //!   folders), the task [`catalog`](data::Catalog), seeded splits and tabular preprocessing;
 //! - [`Error`] / [`Result`].
@@ -44,6 +46,7 @@
 //! `BURN_DEVICE=flex|wgpu|cuda` to choose at run time where `Device::default()` is used.
 
 mod atomic;
+mod customizer;
 pub mod data;
 mod error;
 mod params;
@@ -54,6 +57,7 @@ mod task;
 mod traits;
 
 pub use atomic::{replace_atomically, write_atomic};
+pub use customizer::{GenerationTiming, ModelCustomizer, TailoredModel};
 pub use error::{Error, Result};
 pub use params::{GeneratedParams, IntoFlat, ParamEntry, ParamRole, ParamSpec};
 pub use profile::{DataProfile, SampleRecord};
@@ -69,7 +73,8 @@ pub use burn::tensor::{Device, Tensor};
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        DataProfile, Device, Error, GeneratedParams, LanguageModel, Modality, ParamRole, ParamSpec,
+        DataProfile, Device, Error, GeneratedParams, GenerationTiming, LanguageModel, Modality,
+        ModelCustomizer, ParamRole, ParamSpec, TailoredModel,
         Prompt, Requirement, RequirementEncoder, Result, SampleRecord, TargetFamily, TaskSpec,
         Tensor,
     };
@@ -90,5 +95,6 @@ mod tests {
         has_autotraits::<GeneratedParams>();
         has_autotraits::<Prompt>();
         has_autotraits::<DataProfile>();
+        has_autotraits::<GenerationTiming>();
     }
 }

@@ -45,6 +45,9 @@ pub trait TargetFamily: Send + Sync + core::fmt::Debug {
     type Output;
     /// Materialised model for export and finetuning.
     type Model: Module;
+    /// What [`materialize`](TargetFamily::materialize) can fail with (the implementing crate's
+    /// error type; errors nest along the dependency direction, never into this crate's).
+    type Error: std::error::Error + Send + Sync + 'static;
 
     /// Names, shapes and order of the generated tensors.
     fn spec(&self) -> &ParamSpec;
@@ -56,5 +59,9 @@ pub trait TargetFamily: Send + Sync + core::fmt::Debug {
     ///
     /// # Errors
     /// Shape or name mismatches between `params` and the family.
-    fn materialize(&self, params: GeneratedParams, device: &Device) -> Result<Self::Model>;
+    fn materialize(
+        &self,
+        params: GeneratedParams,
+        device: &Device,
+    ) -> core::result::Result<Self::Model, Self::Error>;
 }

@@ -57,6 +57,25 @@ pub enum Error {
         source: <burn::store::BurnpackStore as burn::store::ModuleStore>::Error,
     },
 
+    /// A tensor could not be read back from the device.
+    #[error("reading a tensor back from the device: {0}")]
+    Execution(#[from] burn::tensor::ExecutionError),
+
+    /// Tensor data read back could not be converted (dtype, representation).
+    #[error("tensor data: {0}")]
+    Data(#[from] burn::tensor::DataError),
+
+    /// A SafeTensors file written or read by hand (the Delta rule's inner optimizer state) is
+    /// invalid.
+    #[error("{path}: {source}")]
+    Safetensors {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: safetensors::SafeTensorError,
+    },
+
     /// Input the hypernetwork cannot use (shapes, labels, empty samples).
     #[error("invalid {what}: {reason}")]
     InvalidInput {

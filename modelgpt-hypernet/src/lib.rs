@@ -2,26 +2,32 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 //! # modelgpt-hypernet
 //!
-//! The Model Customizer of ModelGPT (Tang et al. 2024, §2.3): a hypernetwork that turns a
-//! requirement embedding — and, in our general mode, what a user's labelled sample shows — into
-//! every weight of a target model in one forward pass; the meta-trainer that teaches it over many
-//! real tasks; and the [`ModelGpt`] facade.
+//! The Model Customizer of ModelGPT (Tang et al. 2024, §2.3): hypernetworks that turn a
+//! requirement embedding — and what a user's labelled sample shows — into every weight of a
+//! target model in one forward pass; the meta-trainers that teach them over many tasks; the
+//! facades that users call; and meta-trained checkpoints shipped inside the crate.
+//!
+//! One wing per modality around shared rooms:
 //!
 //! ```text
-//! requirement ─► RequirementEncoder ─► r ─┐
-//! user sample ─► TaskSample (feature / class statistics, class means) ─┤
-//!                                                                      ▼
-//!                      HyperNet (general | paper) ─► MLP tensors ─► TailoredModel
+//! shared:   trunk (SN-Linear × 3)   lda (shrunk LDA)   encode (embedding cache)   checkpoint (layout)   shipped
+//! tabular/  general | paper ─► HyperNet ─► MLP tensors      sample, tasks, meta ─► TabularModelGpt ─► TailoredTabularModel
+//! text/     TextHyperNet ─► LoRA adapters + head for MiniLM  sample, meta        ─► TextModelGpt    ─► TailoredTextModel
 //! ```
 //!
-//! Two modes share one API ([`HyperNet`]):
-//! - **general** (default, ours): per-feature tokens (name embedding + statistics) produce the
-//!   input-layer rows, per-class tokens (label embedding + statistics + a fixed class code)
-//!   produce the class-head columns, both tied through the sample's class-conditional means.
-//!   Any feature count and class count works, including tasks never seen in training. See
-//!   [`general`].
-//! - **paper**: the paper's design, per-task heads for task-dependent shapes; unseen shapes give
-//!   [`Error::UnseenTask`]. See [`paper`].
+//! Both facades implement [`ModelCustomizer`] (tailor a sample and a requirement) and their
+//! results [`TailoredModel`] (predict, time, save), the traits of `modelgpt-core`.
+//!
+//! - **tabular** ([`tabular`]): the general mode (default, ours) turns per-feature tokens (name
+//!   embedding + statistics) into input-layer rows and per-class tokens into class-head columns,
+//!   tied through the sample's shrunk linear discriminant, so any feature and class count works,
+//!   including tasks never seen in training; the paper mode keeps per-task heads and serves only
+//!   its training tasks ([`Error::UnseenTask`]).
+//! - **text** ([`text`]): LoRA adapters on the last layers of a frozen MiniLM plus a
+//!   classification head written from the requirement, the label names and the support texts'
+//!   prototypes and shrunk discriminant.
+//! - **shipped** ([`shipped`]): `shipped::tabular(&device)` and `shipped::text(&device)` load the
+//!   meta-trained generators, so nobody meta-trains on first use.
 //!
 //! ## Example
 //!
@@ -48,43 +54,81 @@
 //! on (meta-training is this crate's job).
 
 mod atomic;
-mod embed_cache;
+pub mod checkpoint;
+mod encode;
 mod error;
-mod facade;
-pub mod general;
-mod hypernet;
-pub mod meta;
-pub mod paper;
-mod sample;
+pub mod lda;
+pub mod shipped;
 mod spectral;
-mod tasks;
+pub mod tabular;
 pub mod text;
-mod text_facade;
+mod trunk;
 
 pub use atomic::write_atomic;
-pub use embed_cache::EmbeddingCache;
+pub use checkpoint::{CHECKPOINT_VERSION, Manifest};
+pub use encode::EmbeddingCache;
 pub use error::{Error, Result};
-pub use facade::{GenerationTiming, ModelGpt, ModelGptBuilder, TailoredModel};
-pub use general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
-pub use hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
-pub use meta::{EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer};
-pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
-pub use sample::{LDA_SHRINKAGE_FLOOR, N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
+pub use lda::{LDA_SHRINKAGE_FLOOR, ShrunkLda};
+pub use modelgpt_core::{GenerationTiming, ModelCustomizer, TailoredModel};
 pub use spectral::{SpectralLinear, SpectralLinearConfig};
-pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};
+pub use trunk::{Trunk, TrunkConfig};
+
+pub use tabular::{
+    EpochReport, GeneralHyperNet, GeneralHyperNetConfig, HyperMode, HyperNet, HyperNetConfig,
+    MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, MlpTensors, N_CLASS_STATS,
+    N_FEATURE_STATS, PaperHyperNet, PaperHyperNetConfig, PaperTask, PreparedTask, SplitData,
+    TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel, TaskContext, TaskSample,
+    TaskView, build_context, feature_text, to_params,
+};
 pub use text::{
-    TEXT_HYPERNET_VERSION, TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport,
-    TextMetaTask, TextSample, TextTaskInput, meta_train_text,
+    MEMO_CAPACITY, TEXT_HYPERNET_VERSION, TailoredTextModel, TextHyperNet, TextHyperNetConfig,
+    TextMetaConfig, TextMetaReport, TextMetaTask, TextModelGpt, TextSample, TextTaskInput,
+    label_text, meta_train_text,
 };
-pub use text_facade::{
-    MEMO_CAPACITY, TailoredTextModel, TextGenerationTiming, TextModelGpt, label_text,
-};
+
+/// The tabular facade under its old name.
+#[deprecated(since = "0.1.0", note = "renamed to `TabularModelGpt` (the name says the modality)")]
+pub type ModelGpt = TabularModelGpt;
 
 /// The types most programs need.
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainer, ModelGpt,
-        TailoredModel, TailoredTextModel, TextModelGpt,
+        HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainer,
+        ModelCustomizer, TabularModelGpt, TailoredModel, TailoredTabularModel, TailoredTextModel,
+        TextModelGpt,
     };
+}
+
+/// The device unit tests run on.
+#[cfg(test)]
+pub(crate) fn test_device() -> burn::tensor::Device {
+    burn::tensor::Device::flex()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_autotraits<T: Send + Sync + Sized + Unpin>() {}
+
+    #[test]
+    fn public_types_are_send_sync() {
+        has_autotraits::<Error>();
+        has_autotraits::<HyperNet>();
+        has_autotraits::<HyperNetConfig>();
+        has_autotraits::<TabularModelGpt>();
+        has_autotraits::<TailoredTabularModel>();
+        has_autotraits::<TextHyperNet>();
+        has_autotraits::<TextHyperNetConfig>();
+        has_autotraits::<TextModelGpt>();
+        has_autotraits::<TailoredTextModel<'static>>();
+        has_autotraits::<TaskSample>();
+        has_autotraits::<TextSample>();
+        has_autotraits::<ShrunkLda>();
+        has_autotraits::<EmbeddingCache>();
+        has_autotraits::<Manifest<HyperNetConfig>>();
+        has_autotraits::<MetaTrainer>();
+        has_autotraits::<Trunk>();
+    }
 }

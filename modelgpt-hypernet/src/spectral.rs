@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn normalised_weight_has_unit_spectral_norm() {
-        let device = Device::flex();
+        let device = crate::test_device();
         device.seed(3);
         let layer = SpectralLinearConfig::new(12, 7)
             .with_n_power_iterations(50)

@@ -6,11 +6,11 @@ use burn::tensor::Device;
 use common::{D_EMBED, HashEncoder};
 use modelgpt_core::Requirement;
 use modelgpt_core::data::{CsvTable, TabularDataset};
-use modelgpt_hypernet::{Error, HyperNetConfig, ModelGpt};
+use modelgpt_hypernet::{Error, HyperNetConfig, TabularModelGpt};
 
-fn mgpt(device: &Device) -> ModelGpt {
+fn mgpt(device: &Device) -> TabularModelGpt {
     let config = HyperNetConfig::general(D_EMBED);
-    ModelGpt::builder()
+    TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .hypernet(config.init(device), config)
         .build(device)

@@ -8,9 +8,9 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use common::{D_EMBED, HashEncoder, TaskShape};
 use modelgpt_core::{Requirement, TargetFamily};
-use modelgpt_hypernet::meta::cross_entropy;
+use modelgpt_targets::metrics::cross_entropy;
 use modelgpt_hypernet::{
-    Error, HyperNet, HyperNetConfig, ModelGpt, PaperTask, TaskContext, TaskSample, build_context,
+    Error, HyperNet, HyperNetConfig, TabularModelGpt, PaperTask, TaskContext, TaskSample, build_context,
     to_params,
 };
 use modelgpt_targets::MlpFamily;
@@ -130,7 +130,7 @@ fn general_mode_untrained_separates_clusters() {
     let logits = family
         .try_forward_with(&params, task.test.x_tensor(task.cols, &device))
         .unwrap();
-    let acc = modelgpt_hypernet::meta::accuracy(logits, &task.test.y);
+    let acc = modelgpt_targets::metrics::accuracy(logits, &task.test.y).unwrap();
     assert!(acc > 0.95, "untrained general hypernet accuracy {acc}");
 }
 
@@ -318,7 +318,7 @@ fn facade_in_paper_mode_refuses_unseen_tasks() {
     let config = paper_config();
     device.seed(1);
     let hyper = config.init(&device);
-    let gpt = ModelGpt::builder()
+    let gpt = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .hypernet(hyper, config)
         .build(&device)
@@ -350,7 +350,7 @@ fn facade_generates_for_unseen_shapes_in_general_mode() {
     let device = device();
     let config = general_config();
     device.seed(2);
-    let gpt = ModelGpt::builder()
+    let gpt = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .hypernet(config.init(&device), config.clone())
         .build(&device)
@@ -383,7 +383,7 @@ fn facade_generates_for_unseen_shapes_in_general_mode() {
 #[test]
 fn builder_rejects_missing_parts_and_width_mismatch() {
     let device = device();
-    let err = ModelGpt::builder().build(&device).unwrap_err();
+    let err = TabularModelGpt::builder().build(&device).unwrap_err();
     assert!(
         matches!(
             err,
@@ -394,7 +394,7 @@ fn builder_rejects_missing_parts_and_width_mismatch() {
         ),
         "{err:?}"
     );
-    let err = ModelGpt::builder()
+    let err = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .build(&device)
         .unwrap_err();
@@ -409,7 +409,7 @@ fn builder_rejects_missing_parts_and_width_mismatch() {
         "{err:?}"
     );
     let config = HyperNetConfig::general(D_EMBED + 1);
-    let err = ModelGpt::builder()
+    let err = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .hypernet(config.init(&device), config)
         .build(&device)

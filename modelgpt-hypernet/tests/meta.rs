@@ -12,7 +12,7 @@ use common::{D_EMBED, HashEncoder, weights_of};
 use modelgpt_core::Requirement;
 use modelgpt_hypernet::{
     EpochReport, Error, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainReport,
-    MetaTrainer, ModelGpt, PaperTask, PreparedTask, TailoredModel,
+    MetaTrainer, TabularModelGpt, PaperTask, PreparedTask, TailoredTabularModel,
 };
 use modelgpt_targets::train::{LabeledRows, TrainConfig, predict, train_classifier};
 use serial_test::serial;
@@ -100,7 +100,7 @@ fn mean_test_acc(hyper: &HyperNet, tasks: &[PreparedTask], device: &Device) -> f
     let sum: f64 = tasks
         .iter()
         .map(|t| {
-            modelgpt_hypernet::meta::evaluate_generated(
+            modelgpt_hypernet::tabular::evaluate_generated(
                 hyper,
                 &hyper_config(),
                 t,
@@ -363,7 +363,7 @@ fn finished_checkpoint_is_reused_without_retraining() {
     assert!(weights_of(&m1) == weights_of(&m3));
 
     // The facade loads the same hypernetwork.
-    let gpt = ModelGpt::builder()
+    let gpt = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .checkpoint(dir.path())
         .build(&device)
@@ -519,7 +519,7 @@ fn checkpoint_of_another_config_is_a_typed_error() {
         "tasks",
     );
     // The facade with an encoder of another width.
-    let err = ModelGpt::builder()
+    let err = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder { dim: D_EMBED * 2 }))
         .checkpoint(dir.path())
         .build(&device)
@@ -570,7 +570,7 @@ fn killed_checkpoint_write_leaves_previous_checkpoint_loadable() {
     )
     .unwrap();
 
-    let gpt = ModelGpt::builder()
+    let gpt = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .checkpoint(dir.path())
         .build(&device)
@@ -582,7 +582,7 @@ fn killed_checkpoint_write_leaves_previous_checkpoint_loadable() {
         .expect("finished run");
     assert!(weights_of(&loaded) == reference);
     // The facade generates with the checkpoint's weights: same model as from the trained net.
-    let direct = ModelGpt::builder()
+    let direct = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .hypernet(model, hyper_config())
         .build(&device)
@@ -603,7 +603,7 @@ fn killed_checkpoint_write_leaves_previous_checkpoint_loadable() {
     )
     .unwrap();
     let build = || {
-        ModelGpt::builder()
+        TabularModelGpt::builder()
             .encoder(Box::new(HashEncoder::default()))
             .checkpoint(torn.path())
             .build(&device)
@@ -623,12 +623,19 @@ fn killed_checkpoint_write_leaves_previous_checkpoint_loadable() {
     std::fs::remove_file(torn.path().join("hypernet.safetensors")).unwrap();
     let err = build().unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
-    // A torn state file.
+    // A torn manifest (what the facade reads) and a torn training state (what resuming reads).
     copy_dir(dir.path(), torn.path());
-    let state = std::fs::read(dir.path().join("state.json")).unwrap();
-    std::fs::write(torn.path().join("state.json"), &state[..state.len() / 2]).unwrap();
+    let manifest = std::fs::read(dir.path().join("checkpoint.json")).unwrap();
+    std::fs::write(
+        torn.path().join("checkpoint.json"),
+        &manifest[..manifest.len() / 2],
+    )
+    .unwrap();
     let err = build().unwrap_err();
     assert!(matches!(err, Error::Json { .. }), "{err:?}");
+    assert!(err.to_string().contains("checkpoint.json"), "{err}");
+    let state = std::fs::read(dir.path().join("state.json")).unwrap();
+    std::fs::write(torn.path().join("state.json"), &state[..state.len() / 2]).unwrap();
     let err = trainer(train_config(MetaRule::EndToEnd, 2, 5))
         .with_checkpoint_dir(torn.path())
         .train(&tasks, &device)
@@ -642,7 +649,7 @@ fn tailored_model_round_trip() {
     let device = device();
     let config = hyper_config();
     device.seed(21);
-    let gpt = ModelGpt::builder()
+    let gpt = TabularModelGpt::builder()
         .encoder(Box::new(HashEncoder::default()))
         .hypernet(config.init(&device), config)
         .build(&device)
@@ -654,7 +661,7 @@ fn tailored_model_round_trip() {
     let model = gpt.generate(&ds, &req).unwrap();
     let dir = tempfile::tempdir().unwrap();
     model.save(dir.path()).unwrap();
-    let loaded = TailoredModel::load(dir.path(), &device).unwrap();
+    let loaded = TailoredTabularModel::load(dir.path(), &device).unwrap();
     assert_eq!(loaded.requirement(), req.as_str());
     assert_eq!(loaded.labels(), model.labels());
     assert_eq!(
@@ -680,7 +687,7 @@ fn tailored_model_round_trip() {
     assert_eq!(loaded.features(&ds, &rows).unwrap(), x);
     // Saving over an existing model works (atomic replace).
     loaded.save(dir.path()).unwrap();
-    TailoredModel::load(dir.path(), &device).unwrap();
+    TailoredTabularModel::load(dir.path(), &device).unwrap();
 
     // Metadata that disagrees with the MLP: one label too many.
     let meta_path = dir.path().join("tailored.json");
@@ -688,13 +695,13 @@ fn tailored_model_round_trip() {
     let mut meta: serde_json::Value = serde_json::from_slice(&original).unwrap();
     meta["labels"].as_array_mut().unwrap().push("omega".into());
     std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
-    let err = TailoredModel::load(dir.path(), &device).unwrap_err();
+    let err = TailoredTabularModel::load(dir.path(), &device).unwrap_err();
     assert!(matches!(err, Error::CheckpointMismatch { .. }), "{err:?}");
     // Torn metadata.
     std::fs::write(&meta_path, &original[..original.len() / 2]).unwrap();
-    let err = TailoredModel::load(dir.path(), &device).unwrap_err();
+    let err = TailoredTabularModel::load(dir.path(), &device).unwrap_err();
     assert!(matches!(err, Error::Json { .. }), "{err:?}");
     // Missing folder.
-    let err = TailoredModel::load(dir.path().join("nope"), &device).unwrap_err();
+    let err = TailoredTabularModel::load(dir.path().join("nope"), &device).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
 }

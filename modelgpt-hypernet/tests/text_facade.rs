@@ -64,8 +64,8 @@ fn untrained_generator_fits_separable_texts_and_saves_peft() {
     assert_eq!(tailored.family().n_classes(), 2);
     assert_eq!(tailored.params().spec().len(), 10); // 2 layers × (q, v) × (A, B) + W + b
     let timing = tailored.timing();
-    assert_eq!(timing.n_support, 12);
-    assert!(timing.total_ms() >= timing.generation_ms && timing.generation_ms > 0.0);
+    assert_eq!(timing.n_sample, 12);
+    assert!(timing.total_ms() >= timing.hypernet_ms && timing.hypernet_ms > 0.0);
 
     // Training texts: the shrunk-LDA head on frozen embeddings separates these two topics.
     let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();

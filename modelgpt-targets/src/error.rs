@@ -133,17 +133,3 @@ pub enum Error {
         n_classes: usize,
     },
 }
-
-impl From<Error> for modelgpt_core::Error {
-    /// Nests a targets error in core's [`External`](modelgpt_core::Error::External) variant,
-    /// keeping it as the source (so `downcast_ref::<modelgpt_targets::Error>()` recovers it).
-    fn from(err: Error) -> Self {
-        match err {
-            Error::Core(inner) => inner,
-            other => modelgpt_core::Error::External {
-                context: "modelgpt-targets".into(),
-                source: Box::new(other),
-            },
-        }
-    }
-}

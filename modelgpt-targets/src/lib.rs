@@ -57,6 +57,7 @@
 
 pub mod bert;
 mod error;
+pub mod metrics;
 pub mod mlp;
 pub mod peft;
 pub mod text;
@@ -69,10 +70,13 @@ pub use bert::{
 pub use error::{Error, Result};
 pub use mlp::{Mlp, MlpActivation, MlpFamily, MlpSpec};
 pub use peft::{PeftAdapterConfig, save_merged, save_peft_adapter};
-pub use text::{PrefixFeatures, TextLoraConfig, TextLoraFamily, TextLoraModule, encode_prefix};
+pub use text::{
+    PrefixFeatures, TextLoraBatch, TextLoraConfig, TextLoraFamily, TextLoraModule, encode_prefix,
+};
+pub use metrics::{accuracy, argmax, argmax_rows, cross_entropy};
 pub use train::{
-    EpochStats, LabeledRows, TrainConfig, TrainOutcome, accuracy, logistic_regression,
-    majority_accuracy, predict, time_to_reach, train_classifier,
+    EpochStats, LabeledRows, TrainConfig, TrainOutcome, logistic_regression, majority_accuracy,
+    predict, time_to_reach, train_classifier,
 };
 
 /// The types most programs need.

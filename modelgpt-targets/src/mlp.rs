@@ -319,6 +319,7 @@ impl TargetFamily for MlpFamily {
     type Input = Tensor<2>;
     type Output = Tensor<2>;
     type Model = Mlp;
+    type Error = Error;
 
     /// See [`MlpSpec::param_spec`].
     fn spec(&self) -> &ParamSpec {
@@ -379,9 +380,8 @@ impl TargetFamily for MlpFamily {
     /// [`Module::train`] before training.
     ///
     /// # Errors
-    /// A [`modelgpt_core::Error::External`] wrapping this crate's [`Error::ShapeMismatch`] when
-    /// `params` does not match the family.
-    fn materialize(&self, params: GeneratedParams, device: &Device) -> modelgpt_core::Result<Mlp> {
+    /// [`Error::ShapeMismatch`] when `params` does not match the family.
+    fn materialize(&self, params: GeneratedParams, device: &Device) -> Result<Mlp> {
         self.check_params(&params)?;
         // A fresh leaf on `device`, cut from the generator's graph.
         let to_param = |t: Tensor<1>| {

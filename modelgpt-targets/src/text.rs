@@ -21,7 +21,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::module::linear;
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
-use modelgpt_core::{GeneratedParams, ParamRole, ParamSpec};
+use modelgpt_core::{GeneratedParams, ParamRole, ParamSpec, TargetFamily};
 use serde::{Deserialize, Serialize};
 
 use crate::bert::{AttentionLora, BertInput, BertModel, BertRequirementEncoder, LoraDelta};
@@ -587,6 +587,38 @@ impl TextLoraFamily {
     }
 }
 
+/// What [`TextLoraFamily`]'s [`TargetFamily::forward_with`] reads: the frozen backbone (a cheap
+/// handle: burn tensors are shared, not copied) and the cached prefix features of a batch.
+#[derive(Debug, Clone)]
+pub struct TextLoraBatch {
+    /// The frozen encoder the adapters plug into.
+    pub backbone: BertModel,
+    /// Hidden states of the frozen layers before the first adapted one ([`encode_prefix`]).
+    pub features: PrefixFeatures,
+}
+
+impl TargetFamily for TextLoraFamily {
+    type Input = TextLoraBatch;
+    /// Logits `[batch, n_classes]`, or an error when the tensors or the backbone do not match.
+    type Output = Result<Tensor<2>>;
+    type Model = TextLoraModule;
+    type Error = Error;
+
+    fn spec(&self) -> &ParamSpec {
+        TextLoraFamily::spec(self)
+    }
+
+    /// As [`TextLoraFamily::forward`] (differentiable in `params`).
+    fn forward_with(&self, params: &GeneratedParams, input: TextLoraBatch) -> Result<Tensor<2>> {
+        self.forward(&input.backbone, params, &input.features)
+    }
+
+    /// As [`TextLoraModule::from_params`]: a trainable module holding the adapters and head.
+    fn materialize(&self, params: GeneratedParams, device: &Device) -> Result<TextLoraModule> {
+        TextLoraModule::from_params(self, &params, device)
+    }
+}
+
 /// Trainable LoRA factors + head in the [`TextLoraFamily`] layout: the per-task LoRA-finetuning
 /// baseline (and the shared LoRA of the multi-task baseline).
 ///
@@ -690,15 +722,6 @@ impl TextLoraModule {
     }
 }
 
-/// Arg-max class of each row.
-///
-/// # Errors
-/// [`Error::Execution`] if the tensor cannot be read back.
-pub fn argmax_rows(logits: Tensor<2>) -> Result<Vec<usize>> {
-    let [n, _] = logits.dims();
-    let pred = logits.argmax(1).reshape([n]).try_into_data()?;
-    Ok(pred.iter::<i64>().map(|p| p.max(0) as usize).collect())
-}
 
 #[cfg(test)]
 mod tests {

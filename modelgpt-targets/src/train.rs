@@ -16,7 +16,9 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Int, Tensor, TensorData, activation};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::metrics::{accuracy, argmax_rows, cross_entropy};
 use modelgpt_core::data::Matrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -289,7 +291,9 @@ pub fn train_classifier(
 
     let x_valid = valid.features_tensor(&plain); // [n_valid, d_input]
     let x_train_eval = train.features_tensor(&plain); // [n_train, d_input]
-    let evaluate = |model: &Mlp| accuracy(model.valid().forward(x_valid.clone()), valid.y());
+    let evaluate = |model: &Mlp| -> Result<f32> {
+        Ok(accuracy(model.valid().forward(x_valid.clone()), valid.y())? as f32)
+    };
 
     let mut model = init.to_device(device).train();
     let mut optim = AdamConfig::new()
@@ -299,11 +303,10 @@ pub fn train_classifier(
         .init();
 
     // Epoch 0: the starting point, so that a good initialisation (ModelGPT-F) counts at time 0.
-    let acc0 = evaluate(&model);
+    let acc0 = evaluate(&model)?;
     let loss0 = {
         let logits = model.valid().forward(x_train_eval); // [n_train, n_classes]
-        let targets = labels_tensor(train.y(), &plain);
-        cross_entropy(logits, targets).into_scalar::<f32>()
+        cross_entropy(logits, train.y()).into_scalar::<f32>()
     };
     let mut history = Vec::with_capacity(config.max_epochs + 1);
     let mut best = (model.valid(), acc0, 0usize);
@@ -321,7 +324,7 @@ pub fn train_classifier(
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..n_rows).collect();
     let mut xb: Vec<f32> = Vec::with_capacity(config.batch_size * n_features);
-    let mut yb: Vec<i64> = Vec::with_capacity(config.batch_size);
+    let mut yb: Vec<usize> = Vec::with_capacity(config.batch_size);
 
     for epoch in 1..=config.max_epochs {
         order.shuffle(&mut rng);
@@ -331,12 +334,11 @@ pub fn train_classifier(
             yb.clear();
             for &row in batch {
                 xb.extend_from_slice(&train.x()[row * n_features..(row + 1) * n_features]);
-                yb.push(train.y()[row] as i64);
+                yb.push(train.y()[row]);
             }
             let b = batch.len();
             let x = Tensor::<2>::from_data(TensorData::new(xb.clone(), [b, n_features]), &autodiff);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(yb.clone(), [b]), &autodiff);
-            let loss = cross_entropy(model.forward(x), y); // [1]
+            let loss = cross_entropy(model.forward(x), &yb); // [1]
             loss_sum = loss_sum
                 + loss
                     .clone()
@@ -347,7 +349,7 @@ pub fn train_classifier(
             model = optim.step(config.lr, model, grads);
         }
         let train_loss = loss_sum.into_scalar::<f32>() / n_rows as f32;
-        let acc = evaluate(&model);
+        let acc = evaluate(&model)?;
         if acc > best.1 {
             best = (model.valid(), acc, epoch);
         }
@@ -403,33 +405,6 @@ pub fn time_to_reach(history: &[EpochStats], target_acc: f32) -> Option<f64> {
         .map(|s| s.elapsed_ms)
 }
 
-/// Fraction of rows whose arg-max logit equals the target.
-///
-/// # Shapes
-/// - `logits`: `[batch, n_classes]`
-/// - `targets`: `batch` class indices
-///
-/// # Panics
-/// If `targets.len()` differs from `batch`. Returns 0 for an empty batch.
-pub fn accuracy(logits: Tensor<2>, targets: &[usize]) -> f32 {
-    let [batch, _] = logits.dims();
-    assert_eq!(
-        batch,
-        targets.len(),
-        "accuracy: {batch} rows of logits but {} targets",
-        targets.len()
-    );
-    if batch == 0 {
-        return 0.0;
-    }
-    let predicted = argmax_rows(logits);
-    let correct = predicted
-        .iter()
-        .zip(targets)
-        .filter(|(p, t)| p == t)
-        .count();
-    correct as f32 / batch as f32
-}
 
 /// Predicted class of every row, in one forward pass on the model's device.
 ///
@@ -460,7 +435,7 @@ pub fn predict(model: &Mlp, x: &[f32]) -> Result<Vec<usize>> {
     }
     let device = model.device().without_autodiff();
     let input = Tensor::<2>::from_data(TensorData::new(x.to_vec(), [rows, d]), &device);
-    Ok(argmax_rows(model.valid().forward(input)))
+    argmax_rows(model.valid().forward(input))
 }
 
 /// Accuracy of always predicting the most frequent class of `y_train` (the smallest index on
@@ -481,34 +456,8 @@ pub fn majority_accuracy(y_train: &[usize], y_test: &[usize]) -> f32 {
     y_test.iter().filter(|&&c| c == majority).count() as f32 / y_test.len() as f32
 }
 
-/// Mean cross-entropy of `logits` against class indices.
-///
-/// # Shapes
-/// - `logits`: `[batch, n_classes]`
-/// - `targets`: `[batch]`
-/// - output: `[1]`
-fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    let [batch, _] = logits.dims();
-    let log_probs = activation::log_softmax(logits, 1); // [batch, n_classes]
-    log_probs
-        .gather(1, targets.reshape([batch, 1]))
-        .mean()
-        .neg() // [1]
-}
 
-fn labels_tensor(y: &[usize], device: &Device) -> Tensor<1, Int> {
-    let values: Vec<i64> = y.iter().map(|&c| c as i64).collect();
-    Tensor::from_data(TensorData::new(values, [y.len()]), device)
-}
 
-fn argmax_rows(logits: Tensor<2>) -> Vec<usize> {
-    logits
-        .argmax(1)
-        .into_data()
-        .iter::<i64>()
-        .map(|c| c as usize)
-        .collect()
-}
 
 fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
@@ -528,7 +477,6 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_device;
 
     #[test]
     fn majority_breaks_ties_towards_the_smallest_class() {
@@ -586,14 +534,5 @@ mod tests {
             LabeledRows::from_matrix(&m, &[1]),
             Err(Error::ShapeMismatch { .. })
         ));
-    }
-
-    #[test]
-    fn cross_entropy_matches_hand_computation() {
-        let device = test_device();
-        let logits = Tensor::<2>::from_floats([[0.0, 0.0], [2.0, 0.0]], &device);
-        let loss = cross_entropy(logits, labels_tensor(&[1, 0], &device)).into_scalar::<f32>();
-        let expected = (2f32.ln() + (1.0 + (-2f32).exp()).ln()) / 2.0;
-        assert!((loss - expected).abs() < 1e-6, "{loss} vs {expected}");
     }
 }

@@ -259,19 +259,3 @@ fn invalid_config_values_are_typed() {
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
 }
 
-#[test]
-fn errors_convert_into_core_errors() {
-    let dir = scratch();
-    std::fs::remove_file(dir.path().join("tokenizer.json")).unwrap();
-    let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
-    let core: modelgpt_core::Error = err.into();
-    match core {
-        modelgpt_core::Error::External { source, .. } => {
-            assert!(matches!(
-                source.downcast_ref::<Error>(),
-                Some(Error::MissingFile { .. })
-            ));
-        }
-        other => panic!("expected External, got {other:?}"),
-    }
-}

@@ -16,7 +16,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use modelgpt_core::TargetFamily;
-use modelgpt_hypernet::meta::cross_entropy;
+use modelgpt_targets::metrics::cross_entropy;
 use modelgpt_hypernet::{HyperNetConfig, TaskSample, build_context, to_params};
 use modelgpt_targets::MlpFamily;
 use rand::rngs::StdRng;

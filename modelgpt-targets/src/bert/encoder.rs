@@ -302,7 +302,9 @@ impl RequirementEncoder for BertRequirementEncoder {
 
     /// Runs on the encoder's own device and moves the result to `device`.
     fn encode(&self, texts: &[&str], device: &Device) -> modelgpt_core::Result<Tensor<2>> {
-        let out = self.embed(texts)?;
+        let out = self
+            .embed(texts)
+            .map_err(|e| modelgpt_core::Error::external("MiniLM requirement encoder", e))?;
         Ok(if device == &self.device {
             out
         } else {

@@ -25,8 +25,7 @@ use std::time::Instant;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
-use burn::tensor::activation::log_softmax;
+use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_targets::MlpFamily;
 use rand::rngs::StdRng;
@@ -34,12 +33,15 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use modelgpt_targets::metrics::{accuracy, cross_entropy};
+
 use crate::atomic::write_atomic;
+use crate::checkpoint::{Manifest, WEIGHTS_FILE, load_weights, save_checkpoint};
+use modelgpt_core::Modality;
 use crate::error::{Error, Result};
-use crate::general::MlpTensors;
-use crate::hypernet::HyperMode;
-use crate::hypernet::{HyperNet, HyperNetConfig, to_params};
-use crate::tasks::{PreparedTask, SplitData, TaskView};
+use super::general::MlpTensors;
+use super::hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
+use super::tasks::{PreparedTask, SplitData, TaskView};
 
 /// Outer update rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,41 +151,13 @@ struct CheckpointState {
 }
 
 /// File names inside a checkpoint folder.
-const BEST: &str = "hypernet.safetensors";
+const BEST: &str = WEIGHTS_FILE;
 const LAST: &str = "last.bpk";
 const OPTIM: &str = "optimizer.bin";
 const STATE: &str = "state.json";
 const INNER: &str = "inner_adam.safetensors";
 
-/// Mean cross-entropy of `logits` `[batch, k]` against `targets`.
-pub fn cross_entropy(logits: Tensor<2>, targets: &[usize]) -> Tensor<1> {
-    let [b, k] = logits.dims();
-    let mut onehot = vec![0f32; b * k];
-    for (i, &t) in targets.iter().enumerate() {
-        onehot[i * k + t] = 1.0;
-    }
-    let onehot = Tensor::<2>::from_data(TensorData::new(onehot, [b, k]), &logits.device());
-    -(log_softmax(logits, 1) * onehot).sum() / (b as f64)
-}
 
-/// Fraction of rows whose arg-max logit is the target.
-pub fn accuracy(logits: Tensor<2>, targets: &[usize]) -> f64 {
-    if targets.is_empty() {
-        return 0.0;
-    }
-    let pred = logits.argmax(1).reshape([targets.len()]);
-    let pred: Vec<i64> = pred
-        .into_data()
-        .convert::<i64>()
-        .try_into_vec()
-        .unwrap_or_default();
-    let hits = pred
-        .iter()
-        .zip(targets)
-        .filter(|(p, t)| **p as usize == **t)
-        .count();
-    hits as f64 / targets.len() as f64
-}
 
 /// Generates a task's model and returns its accuracy on `split` (no autodiff).
 ///
@@ -202,7 +176,7 @@ pub fn evaluate_generated(
     let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
     let params = to_params(&family, tensors)?;
     let logits = family.try_forward_with(&params, split.x_tensor(task.cols, device))?;
-    Ok(accuracy(logits, &split.y))
+    Ok(accuracy(logits, &split.y)?)
 }
 
 /// Runs meta-training. See the [module docs](self).
@@ -512,7 +486,11 @@ impl MetaTrainer {
             report.stopped_early = stop && epoch < c.epochs;
             let finished = stop || epoch == c.epochs;
             if let Some(dir) = &self.checkpoint_dir {
-                save_weights(&best, &dir.join(BEST))?;
+                // The best weights in the checkpoint layout: a finished (or interrupted) run's
+                // folder loads with `HyperNet::load` / `TabularModelGptBuilder::checkpoint`.
+                let manifest =
+                    Manifest::new(Modality::Tabular, self.hyper.clone()).with_report(&report)?;
+                save_checkpoint(dir, &manifest, &best)?;
                 if !finished {
                     save_resumable(&model, &dir.join(LAST))?;
                     if c.rule == MetaRule::Delta {
@@ -637,24 +615,6 @@ fn family_spec(family: &MlpFamily) -> modelgpt_core::ParamSpec {
     family.spec().clone()
 }
 
-/// Saves a module's weights to `path` atomically (safetensors).
-///
-/// # Errors
-/// Store or I/O failures, naming the file.
-pub fn save_weights<M: Module>(module: &M, path: &Path) -> Result<()> {
-    let mut store = SafetensorsStore::from_bytes(None);
-    module
-        .save_into(&mut store)
-        .map_err(|source| Error::Store {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    let bytes = store.get_bytes().map_err(|source| Error::Store {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    write_atomic(path, &bytes)
-}
 
 /// Saves the module for resuming, in burn's own format, which keeps the parameter ids the
 /// optimizer state is keyed by (safetensors does not). Written to a temporary file, then renamed.
@@ -690,9 +650,9 @@ fn load_resumable<M: Module>(mut module: M, path: &Path) -> Result<M> {
 /// Saves the Delta rule's per-task inner Adam states (moments as `f32` tensors named
 /// `{task}.m.{i}` / `{task}.v.{i}`, step counts in the metadata), atomically.
 fn save_inner(inner: &[Option<InnerAdam>], path: &Path) -> Result<()> {
-    let bad = |reason: String| Error::InvalidInput {
-        what: format!("inner optimizer state {}", path.display()),
-        reason,
+    let bad = |source| Error::Safetensors {
+        path: path.to_path_buf(),
+        source,
     };
     let mut named: Vec<(String, Vec<u8>, usize)> = Vec::new();
     let mut steps = std::collections::HashMap::new();
@@ -703,10 +663,9 @@ fn save_inner(inner: &[Option<InnerAdam>], path: &Path) -> Result<()> {
             for (i, t) in list.iter().enumerate() {
                 let values: Vec<f32> = t
                     .clone()
-                    .into_data()
+                    .try_into_data()?
                     .convert::<f32>()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| bad(format!("{e:?}")))?;
+                    .try_into_vec::<f32>()?;
                 let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
                 named.push((format!("{ti}.{kind}.{i}"), bytes, values.len()));
             }
@@ -717,10 +676,10 @@ fn save_inner(inner: &[Option<InnerAdam>], path: &Path) -> Result<()> {
         .map(|(name, bytes, n)| {
             safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![*n], bytes)
                 .map(|v| (name.clone(), v))
-                .map_err(|e| bad(e.to_string()))
+                .map_err(bad)
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(steps)).map_err(|e| bad(e.to_string()))?;
+    let bytes = safetensors::serialize(views, Some(steps)).map_err(bad)?;
     write_atomic(path, &bytes)
 }
 
@@ -730,21 +689,21 @@ fn load_inner(path: &Path, n_tasks: usize, device: &Device) -> Result<Vec<Option
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(inner);
     };
-    let bad = |reason: String| Error::CheckpointMismatch {
+    let unreadable = |source| Error::Safetensors {
         path: path.to_path_buf(),
-        reason: format!("inner optimizer state unreadable: {reason}"),
+        source,
     };
-    let (_, meta) =
-        safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
-    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).map_err(unreadable)?;
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(unreadable)?;
     let steps = meta.metadata().clone().unwrap_or_default();
     for (ti, slot) in inner.iter_mut().enumerate() {
         let Some(t) = steps.get(&format!("t.{ti}")) else {
             continue;
         };
-        let t: i32 = t
-            .parse()
-            .map_err(|_| bad(format!("bad step count `{t}`")))?;
+        let t: i32 = t.parse().map_err(|_| Error::CheckpointMismatch {
+            path: path.to_path_buf(),
+            reason: format!("inner optimizer state: bad step count `{t}`"),
+        })?;
         let read = |kind: &str| -> Result<Vec<Tensor<1>>> {
             let mut out = Vec::new();
             while let Ok(view) = tensors.tensor(&format!("{ti}.{kind}.{}", out.len())) {
@@ -767,21 +726,3 @@ fn load_inner(path: &Path, n_tasks: usize, device: &Device) -> Result<Vec<Option
     Ok(inner)
 }
 
-/// Loads weights saved by [`save_weights`] into `module`.
-///
-/// # Errors
-/// [`Error::Store`] naming the file when it is missing, corrupt, or of another shape.
-pub fn load_weights<M: Module>(mut module: M, path: &Path) -> Result<M> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut store = SafetensorsStore::from_bytes(Some(bytes));
-    module
-        .load_from(&mut store)
-        .map_err(|source| Error::Store {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(module)
-}

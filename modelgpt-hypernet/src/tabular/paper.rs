@@ -9,17 +9,14 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::Device;
 use burn::tensor::Tensor;
-use burn::tensor::activation::leaky_relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::general::MlpTensors;
-use crate::spectral::{SpectralLinear, SpectralLinearConfig};
-
-const SLOPE: f64 = 0.01;
+use super::general::MlpTensors;
+use crate::trunk::{Trunk, TrunkConfig};
 
 /// A task known to a [`PaperHyperNet`]: its name and the shapes of its task-specific tensors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,12 +64,9 @@ impl PaperHyperNetConfig {
         let d = self.d_hidden;
         let h = self.target_width;
         PaperHyperNet {
-            trunk: vec![
-                SpectralLinearConfig::new(self.d_embed, d).init(device),
-                SpectralLinearConfig::new(d, d).init(device),
-                SpectralLinearConfig::new(d, d).init(device),
-            ],
-            dropout: DropoutConfig::new(self.dropout).init(),
+            trunk: TrunkConfig::new(self.d_embed, d)
+                .with_dropout(self.dropout)
+                .init(device),
             b_in: LinearConfig::new(d, h).init(device),
             hidden: (1..self.target_depth)
                 .map(|_| LinearConfig::new(d, h * h + h).init(device))
@@ -95,8 +89,7 @@ impl PaperHyperNetConfig {
 /// The paper's hypernetwork. See the [module docs](self).
 #[derive(Module, Debug)]
 pub struct PaperHyperNet {
-    trunk: Vec<SpectralLinear>,
-    dropout: Dropout,
+    trunk: Trunk,
     b_in: Linear,
     hidden: Vec<Linear>,
     task_heads: Vec<TaskHeads>,
@@ -133,10 +126,7 @@ impl PaperHyperNet {
                 n_classes,
             })?;
         let h = self.target_width;
-        let mut z = leaky_relu(requirement, SLOPE);
-        for layer in &self.trunk {
-            z = self.dropout.forward(leaky_relu(layer.forward(z), SLOPE));
-        }
+        let z = self.trunk.forward(requirement);
         let heads = &self.task_heads[i];
         let scale_in = 1.0 / (n_features as f64).sqrt();
         let w1 = heads.w_in.forward(z.clone()).reshape([n_features, h]) * scale_in;

@@ -11,7 +11,8 @@ use burn::tensor::Device;
 use modelgpt_core::TargetFamily;
 use modelgpt_core::data::{Catalog, Dataset};
 use modelgpt_core::{Modality, RequirementEncoder};
-use modelgpt_hypernet::meta::{accuracy, evaluate_generated};
+use modelgpt_hypernet::tabular::evaluate_generated;
+use modelgpt_targets::metrics::accuracy;
 use modelgpt_hypernet::{
     EmbeddingCache, HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig,
     MetaTrainReport, MetaTrainer, PaperTask, PreparedTask, TaskSample, to_params,
@@ -132,6 +133,23 @@ pub const DEFAULT_VARIANT: Variant = Variant {
     rule: MetaRule::EndToEnd,
 };
 
+/// Every variant the quickstart compares, the default first.
+pub const ALL_VARIANTS: [Variant; 4] = [
+    DEFAULT_VARIANT,
+    Variant {
+        mode: HyperMode::General,
+        rule: MetaRule::Delta,
+    },
+    Variant {
+        mode: HyperMode::Paper,
+        rule: MetaRule::EndToEnd,
+    },
+    Variant {
+        mode: HyperMode::Paper,
+        rule: MetaRule::Delta,
+    },
+];
+
 /// Epoch cap of the comparison variants (keeps the first quickstart run near 10 minutes on 2
 /// cores).
 pub const COMPARISON_EPOCHS: usize = 150;
@@ -152,19 +170,9 @@ impl Variant {
     }
 }
 
-/// Meta-trains (or loads the cached checkpoint of) one variant.
-///
-/// # Errors
-/// Training and checkpoint errors.
-pub fn meta_train(
-    variant: Variant,
-    tasks: &TaskSet,
-    encoder_dim: usize,
-    cache_dir: &Path,
-    cfg: &ExperimentConfig,
-    device: &Device,
-) -> Result<(HyperNet, HyperNetConfig, MetaTrainReport, f64)> {
-    let hyper = match variant.mode {
+/// The hypernetwork configuration of one variant over the seen tasks.
+pub fn variant_config(variant: Variant, tasks: &TaskSet, encoder_dim: usize) -> HyperNetConfig {
+    match variant.mode {
         HyperMode::General => HyperNetConfig::general(encoder_dim),
         HyperMode::Paper => HyperNetConfig::paper(
             encoder_dim,
@@ -178,7 +186,22 @@ pub fn meta_train(
                 })
                 .collect(),
         ),
-    };
+    }
+}
+
+/// Meta-trains (or loads the cached checkpoint of) one variant.
+///
+/// # Errors
+/// Training and checkpoint errors.
+pub fn meta_train(
+    variant: Variant,
+    tasks: &TaskSet,
+    encoder_dim: usize,
+    cache_dir: &Path,
+    cfg: &ExperimentConfig,
+    device: &Device,
+) -> Result<(HyperNet, HyperNetConfig, MetaTrainReport, f64)> {
+    let hyper = variant_config(variant, tasks, encoder_dim);
     let mut meta = cfg.meta.clone();
     meta.rule = variant.rule;
     meta.seed = cfg.seed;
@@ -201,6 +224,44 @@ pub fn meta_train(
         other => other?,
     };
     Ok((model, hyper, report, t0.elapsed().as_secs_f64()))
+}
+
+/// The hypernetwork of one variant: the checkpoint shipped with `modelgpt-hypernet`
+/// ([`modelgpt_hypernet::shipped::tabular_variant`]), or with `retrain` a fresh meta-training run
+/// ([`meta_train`], cached in `cache_dir`). Returns the meta-training wall time of the run that
+/// made it.
+///
+/// # Errors
+/// Without `retrain`: when `cfg` or the task list differ from what the shipped checkpoint was
+/// made with (pass `--retrain`). With it: as [`meta_train`].
+pub fn hypernet_for(
+    variant: Variant,
+    tasks: &TaskSet,
+    encoder_dim: usize,
+    cache_dir: &Path,
+    cfg: &ExperimentConfig,
+    retrain: bool,
+    device: &Device,
+) -> Result<(HyperNet, HyperNetConfig, MetaTrainReport, f64)> {
+    if retrain {
+        return meta_train(variant, tasks, encoder_dim, cache_dir, cfg, device);
+    }
+    let default = ExperimentConfig::default();
+    let (hyper, config, report) =
+        modelgpt_hypernet::shipped::tabular_variant(variant.mode, variant.rule, device)?;
+    let same_settings = cfg.meta == default.meta
+        && cfg.seed == default.seed
+        && cfg.max_train_rows == default.max_train_rows;
+    if !same_settings || config != variant_config(variant, tasks, encoder_dim) {
+        bail!(
+            "the shipped {} checkpoint was meta-trained with the default settings on the default \
+             seen tasks; this run differs: pass --retrain to meta-train it",
+            variant.name()
+        );
+    }
+    let report = report.context("the shipped checkpoint has no meta-training report")?;
+    let secs = report.history.last().map_or(0.0, |e| e.elapsed_s);
+    Ok((hyper, config, report, secs))
 }
 
 /// Baseline results of one task (cached: they do not depend on the hypernetwork).
@@ -233,16 +294,16 @@ pub fn baselines(
     let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
     let spec: MlpSpec = hyper.mlp_spec(task.cols, k);
     let mlp = train_classifier(&spec, None, tr, va, &cfg.baseline, device, None)?;
-    let test_acc = |m: &modelgpt_targets::Mlp| -> f64 {
+    let test_acc = |m: &modelgpt_targets::Mlp| -> Result<f64> {
         let x = task.test.x_tensor(task.cols, device);
-        accuracy(m.forward(x), &task.test.y)
+        Ok(accuracy(m.forward(x), &task.test.y)?)
     };
     let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
     let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
     let lr = logistic_regression(k, tr, va, &cfg.baseline, device, None)?;
     Ok(Baselines {
-        finetuned_acc: test_acc(&mlp.model),
-        logreg_acc: test_acc(&lr.model),
+        finetuned_acc: test_acc(&mlp.model)?,
+        logreg_acc: test_acc(&lr.model)?,
         majority_acc: majority_accuracy(&task.train_full.y, &task.test.y) as f64,
         history: mlp.history,
         best_valid_acc: mlp.best_valid_acc as f64,
@@ -669,28 +730,6 @@ pub fn write_reports(
     Ok((json, mdp))
 }
 
-/// The default hypernetwork (general mode, end-to-end rule): loaded from the quickstart's cached
-/// checkpoint, or meta-trained now (a few minutes on 2 cores) when there is none.
-///
-/// # Errors
-/// Missing assets, training or checkpoint errors.
-pub fn default_hypernet(
-    encoder: &dyn RequirementEncoder,
-    cache_dir: &Path,
-    device: &Device,
-) -> Result<(HyperNet, HyperNetConfig)> {
-    let cfg = ExperimentConfig::default();
-    let tasks = prepare_tasks(encoder, cache_dir, &cfg, device)?;
-    let (hyper, config, _, _) = meta_train(
-        DEFAULT_VARIANT,
-        &tasks,
-        encoder.embed_dim(),
-        cache_dir,
-        &cfg,
-        device,
-    )?;
-    Ok((hyper, config))
-}
 
 /// Validation-accuracy curves of finetuning one task from the generated weights (ModelGPT-F) and
 /// from a random initialisation.
@@ -757,7 +796,7 @@ pub fn finetune_curves(
         Ok(accuracy(
             o.model.forward(task.test.x_tensor(task.cols, device)),
             &task.test.y,
-        ))
+        )?)
     };
     Ok(FinetuneCurves {
         task: task.name.clone(),
@@ -833,5 +872,149 @@ pub fn plot_curves(curves: &[FinetuneCurves], path: &Path) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(())
+}
+
+/// Options of [`run_report`] (the quickstart's command line).
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// `default` (general mode, end-to-end rule) or `all` (both modes × both rules).
+    pub variants: String,
+    /// Ignore cached meta-training state and baselines (with `retrain`).
+    pub fresh: bool,
+    /// Meta-train the hypernetworks now instead of using the shipped checkpoints.
+    pub retrain: bool,
+    /// Where the reports go.
+    pub reports: PathBuf,
+    /// Meta-training epochs (implies `retrain`; default from [`MetaTrainConfig`]).
+    pub epochs: Option<usize>,
+}
+
+/// The tabular experiment end to end: prepare every tabular catalog task, take each variant's
+/// hypernetwork ([`hypernet_for`]: shipped, or meta-trained with `retrain`), generate a model for
+/// every seen and held-out task, compare with the baselines, draw the ModelGPT-F curves and write
+/// `reports/tabular.{json,md}` and `reports/finetune_curves.png`.
+///
+/// # Errors
+/// Missing assets, data, training and I/O failures.
+pub fn run_report(args: &ReportOptions) -> Result<()> {
+    let device = crate::device();
+    let cache = crate::cache_dir();
+    let retrain = args.retrain || args.epochs.is_some();
+    if args.fresh && cache.exists() {
+        for entry in std::fs::read_dir(&cache)? {
+            let p = entry?.path();
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("tabular-"))
+            {
+                if p.is_dir() {
+                    std::fs::remove_dir_all(&p)?;
+                } else {
+                    std::fs::remove_file(&p)?;
+                }
+            }
+        }
+    }
+    let mut cfg = ExperimentConfig::default();
+    if let Some(e) = args.epochs {
+        cfg.meta.epochs = e;
+    }
+    let encoder = crate::load_encoder(&device)?;
+    let tasks = prepare_tasks(&encoder, &cache, &cfg, &device)?;
+    println!(
+        "{} training tasks, {} held-out tasks (never seen in meta-training)",
+        tasks.seen.len(),
+        tasks.heldout.len()
+    );
+    let variants: Vec<Variant> = match args.variants.as_str() {
+        "all" => ALL_VARIANTS.to_vec(),
+        "default" => vec![DEFAULT_VARIANT],
+        other => bail!("--variants must be `default` or `all`, not `{other}`"),
+    };
+    let mut summaries = Vec::new();
+    let mut default_rows = Vec::new();
+    let mut baselines = None;
+    for (i, variant) in variants.iter().enumerate() {
+        let (hyper, config, report, secs) = hypernet_for(
+            *variant,
+            &tasks,
+            encoder.embed_dim(),
+            &cache,
+            &cfg,
+            retrain,
+            &device,
+        )?;
+        if baselines.is_none() {
+            let all: Vec<_> = tasks.seen.iter().chain(&tasks.heldout).collect();
+            baselines = Some(all_baselines(&all, &config, &cache, &cfg, &device)?);
+        }
+        let base = baselines.as_ref().expect("set above");
+        let rows = evaluate(&encoder, &hyper, &config, &tasks, base, &device)?;
+        let s = summarise(&variant.name(), &rows, &report, secs);
+        println!(
+            "{:<22} seen {:.3}  held-out {:.3}  above-majority {}/{}  gen {:.3} ms  speedup {:.0}x  (meta-train {:.0}s, best epoch {})",
+            s.variant,
+            s.seen_ratio,
+            s.heldout_ratio,
+            s.heldout_above_majority,
+            s.heldout_count,
+            s.median_generation_ms,
+            s.median_speedup,
+            s.meta_train_s,
+            s.best_epoch
+        );
+        summaries.push(s);
+        if i == 0 {
+            default_rows = rows;
+        }
+    }
+    println!(
+        "\n{:<18} {:<8} {:>9} {:>9} {:>7} {:>8} {:>9}",
+        "task", "split", "generated", "trained", "logreg", "majority", "speedup"
+    );
+    for r in default_rows.iter().filter(|r| r.split == "heldout") {
+        println!(
+            "{:<18} {:<8} {:>9.3} {:>9.3} {:>7.3} {:>8.3} {:>8.0}x",
+            r.task,
+            r.split,
+            r.generated_acc,
+            r.finetuned_acc,
+            r.logreg_acc,
+            r.majority_acc,
+            r.finetune_ms / r.generation_ms.max(1e-9)
+        );
+    }
+    // ModelGPT-F: finetuning curves on a few held-out tasks, from the default variant.
+    let (hyper, config, _, _) = hypernet_for(
+        variants[0],
+        &tasks,
+        encoder.embed_dim(),
+        &cache,
+        &cfg,
+        retrain,
+        &device,
+    )?;
+    let mut curves = Vec::new();
+    for name in ["iris", "wine", "vowel", "letter"] {
+        if let Some(task) = tasks.heldout.iter().find(|t| t.name == name) {
+            curves.push(finetune_curves(&hyper, &config, task, 30, &cfg, &device)?);
+        }
+    }
+    std::fs::create_dir_all(&args.reports)?;
+    let png = args.reports.join("finetune_curves.png");
+    match plot_curves(&curves, &png) {
+        Ok(()) => println!("figure written: {}", png.display()),
+        Err(e) => eprintln!("warning: could not draw {}: {e:#}", png.display()),
+    }
+    let (json, md) = write_reports(
+        &args.reports,
+        &default_rows,
+        &summaries,
+        &curves,
+        &cfg,
+        &device,
+    )?;
+    println!("\nreports written: {} and {}", json.display(), md.display());
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The `ModelGpt` facade: requirement and/or data sample in, tailored model out.
+//! The tabular facade: requirement and/or data sample in, tailored model out.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -6,7 +6,10 @@ use std::time::Instant;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_core::data::{CsvTable, TabularDataset, TabularPreprocessor};
-use modelgpt_core::{Requirement, RequirementEncoder, TargetFamily};
+use modelgpt_core::{
+    GenerationTiming, Modality, ModelCustomizer, Requirement, RequirementEncoder, TailoredModel,
+    TargetFamily,
+};
 use modelgpt_targets::train::{
     EpochStats, LabeledRows, TrainConfig, TrainOutcome, predict, train_classifier,
 };
@@ -14,22 +17,22 @@ use modelgpt_targets::{Mlp, MlpFamily};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_atomic;
-use crate::embed_cache::EmbeddingCache;
+use crate::encode::EmbeddingCache;
 use crate::error::{Error, Result};
-use crate::hypernet::{HyperNet, HyperNetConfig, to_params};
-use crate::meta::load_weights;
-use crate::sample::TaskSample;
-use crate::tasks::{build_context, feature_text};
+use super::hypernet::{HyperNet, HyperNetConfig, to_params};
+use super::sample::TaskSample;
+use super::tasks::{build_context, feature_text};
 
-/// Builder of a [`ModelGpt`]; validation happens once, in [`build`](Self::build).
+/// Builder of a [`TabularModelGpt`]; validation happens once, in [`build`](Self::build).
 #[derive(Debug, Default)]
-pub struct ModelGptBuilder {
+pub struct TabularModelGptBuilder {
     encoder: Option<Box<dyn RequirementEncoder>>,
     hypernet: Option<(HyperNet, HyperNetConfig)>,
     checkpoint: Option<PathBuf>,
+    shipped: bool,
 }
 
-impl ModelGptBuilder {
+impl TabularModelGptBuilder {
     /// The requirement encoder (e.g. `modelgpt_targets::BertRequirementEncoder`).
     pub fn encoder(mut self, encoder: Box<dyn RequirementEncoder>) -> Self {
         self.encoder = Some(encoder);
@@ -42,10 +45,17 @@ impl ModelGptBuilder {
         self
     }
 
-    /// Loads the hypernetwork from a meta-training checkpoint folder (`state.json` +
-    /// `hypernet.safetensors`).
+    /// Loads the hypernetwork from a checkpoint folder written by [`HyperNet::save`]
+    /// (`checkpoint.json` + `hypernet.safetensors`, see [`crate::checkpoint`]).
     pub fn checkpoint(mut self, dir: impl Into<PathBuf>) -> Self {
         self.checkpoint = Some(dir.into());
+        self
+    }
+
+    /// Uses the hypernetwork shipped with this crate ([`crate::shipped::tabular`]: general
+    /// mode, end-to-end rule, meta-trained on the catalog's seen tasks).
+    pub fn shipped(mut self) -> Self {
+        self.shipped = true;
         self
     }
 
@@ -54,22 +64,26 @@ impl ModelGptBuilder {
     /// # Errors
     /// [`Error::InvalidConfig`] when the encoder or hypernetwork is missing or their widths
     /// disagree; checkpoint loading errors.
-    pub fn build(self, device: &Device) -> Result<ModelGpt> {
+    pub fn build(self, device: &Device) -> Result<TabularModelGpt> {
         let encoder = self.encoder.ok_or(Error::InvalidConfig {
             field: "encoder",
             reason: "a requirement encoder is required".into(),
         })?;
-        let (hyper, config) = match (self.hypernet, self.checkpoint) {
-            (Some(h), _) => h,
-            (None, Some(dir)) => {
-                let config = read_checkpoint_config(&dir)?;
-                let hyper = load_weights(config.init(device), &dir.join("hypernet.safetensors"))?;
-                (hyper, config)
-            }
-            (None, None) => {
+        let (hyper, config) = match (self.hypernet, self.checkpoint, self.shipped) {
+            (Some(h), None, false) => h,
+            (None, Some(dir), false) => HyperNet::load(&dir, device)?,
+            (None, None, true) => crate::shipped::tabular(device)?,
+            (None, None, false) => {
                 return Err(Error::InvalidConfig {
                     field: "hypernet",
-                    reason: "give a trained hypernetwork or a checkpoint folder".into(),
+                    reason: "give a trained hypernetwork, a checkpoint folder or `.shipped()`".into(),
+                });
+            }
+            _ => {
+                return Err(Error::InvalidConfig {
+                    field: "hypernet",
+                    reason: "give only one of a hypernetwork, a checkpoint folder and `.shipped()`"
+                        .into(),
                 });
             }
         };
@@ -83,34 +97,20 @@ impl ModelGptBuilder {
                 ),
             });
         }
-        Ok(ModelGpt {
+        Ok(TabularModelGpt {
             encoder,
             hyper,
             config,
             device: device.clone(),
-            cache: Mutex::new(EmbeddingCache::new()),
+            cache: Mutex::new(EmbeddingCache::new().with_capacity(crate::encode::MEMO_CAPACITY)),
         })
     }
 }
 
-fn read_checkpoint_config(dir: &Path) -> Result<HyperNetConfig> {
-    #[derive(Deserialize)]
-    struct State {
-        hypernet: HyperNetConfig,
-    }
-    let path = dir.join("state.json");
-    let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-        path: path.clone(),
-        source,
-    })?;
-    let state: State =
-        serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })?;
-    Ok(state.hypernet)
-}
 
 /// Requirement + sample in, tailored MLP out, in one hypernetwork forward pass.
 #[derive(Debug)]
-pub struct ModelGpt {
+pub struct TabularModelGpt {
     encoder: Box<dyn RequirementEncoder>,
     hyper: HyperNet,
     config: HyperNetConfig,
@@ -118,28 +118,11 @@ pub struct ModelGpt {
     cache: Mutex<EmbeddingCache>,
 }
 
-/// Timings of one generation, milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct GenerationTiming {
-    /// Preprocessing fit and sample statistics.
-    pub prepare_ms: f64,
-    /// Encoding the requirement, feature names and label names (cached strings are free).
-    pub encode_ms: f64,
-    /// The hypernetwork forward pass and materialisation.
-    pub hypernet_ms: f64,
-}
 
-impl GenerationTiming {
-    /// Sum of all parts.
-    pub fn total_ms(&self) -> f64 {
-        self.prepare_ms + self.encode_ms + self.hypernet_ms
-    }
-}
-
-impl ModelGpt {
+impl TabularModelGpt {
     /// A builder.
-    pub fn builder() -> ModelGptBuilder {
-        ModelGptBuilder::default()
+    pub fn builder() -> TabularModelGptBuilder {
+        TabularModelGptBuilder::default()
     }
 
     /// The hypernetwork configuration.
@@ -165,7 +148,7 @@ impl ModelGpt {
         &self,
         sample: &TabularDataset,
         requirement: &Requirement,
-    ) -> Result<TailoredModel> {
+    ) -> Result<TailoredTabularModel> {
         let t0 = Instant::now();
         let k = sample.label_names.len();
         if k < 2 || sample.n_rows() == 0 {
@@ -201,7 +184,7 @@ impl ModelGpt {
         let mlp = self.generate_from_context(&sample.name, &ctx, m.cols, k)?;
         let t3 = Instant::now();
         let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
-        Ok(TailoredModel {
+        Ok(TailoredTabularModel {
             mlp,
             meta: TailoredMeta {
                 requirement: requirement.as_str().to_string(),
@@ -212,6 +195,7 @@ impl ModelGpt {
                 prepare_ms: ms(t0, t1),
                 encode_ms: ms(t1, t2),
                 hypernet_ms: ms(t2, t3),
+                n_sample: rows.len(),
             },
         })
     }
@@ -223,7 +207,7 @@ impl ModelGpt {
     pub fn generate_from_context(
         &self,
         name: &str,
-        ctx: &crate::general::TaskContext,
+        ctx: &super::general::TaskContext,
         d_input: usize,
         n_classes: usize,
     ) -> Result<Mlp> {
@@ -243,7 +227,7 @@ struct TailoredMeta {
 
 /// A generated (and possibly finetuned) model with its preprocessing and label names.
 #[derive(Debug, Clone)]
-pub struct TailoredModel {
+pub struct TailoredTabularModel {
     mlp: Mlp,
     meta: TailoredMeta,
     timing: GenerationTiming,
@@ -251,7 +235,7 @@ pub struct TailoredModel {
 
 const META_FILE: &str = "tailored.json";
 
-impl TailoredModel {
+impl TailoredTabularModel {
     /// The MLP.
     pub fn mlp(&self) -> &Mlp {
         &self.mlp
@@ -314,14 +298,7 @@ impl TailoredModel {
         let k = self.mlp.n_classes();
         let input = Tensor::<2>::from_data(TensorData::new(x, [rows.len(), d]), &self.mlp.device());
         let probs = burn::tensor::activation::softmax(self.mlp.forward(input), 1);
-        let values = probs
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::InvalidInput {
-                what: "model output".into(),
-                reason: format!("{e:?}"),
-            })?;
+        let values = probs.try_into_data()?.convert::<f32>().try_into_vec::<f32>()?;
         Ok(values.chunks(k.max(1)).map(<[f32]>::to_vec).collect())
     }
 
@@ -330,12 +307,7 @@ impl TailoredModel {
     /// # Errors
     /// Missing columns or unparsable cells, naming line and column.
     pub fn predict_table(&self, table: &CsvTable) -> Result<Vec<String>> {
-        let m = self.meta.preprocessor.transform_table(table)?;
-        let idx = predict(&self.mlp, &m.data)?;
-        Ok(idx
-            .into_iter()
-            .map(|i| self.meta.labels[i].clone())
-            .collect())
+        self.predict_labels(table)
     }
 
     /// Accuracy on `rows` of `data`.
@@ -429,5 +401,56 @@ impl TailoredModel {
             meta,
             timing: GenerationTiming::default(),
         })
+    }
+}
+
+impl ModelCustomizer for TabularModelGpt {
+    type Sample = TabularDataset;
+    type Tailored<'a> = TailoredTabularModel;
+    type Error = Error;
+
+    fn modality(&self) -> Modality {
+        Modality::Tabular
+    }
+
+    /// As [`TabularModelGpt::generate`].
+    fn tailor<'a>(
+        &'a self,
+        sample: &TabularDataset,
+        requirement: &Requirement,
+    ) -> Result<TailoredTabularModel> {
+        self.generate(sample, requirement)
+    }
+}
+
+impl TailoredModel for TailoredTabularModel {
+    /// Rows to predict on, read by column name (the label column may be absent).
+    type Input = CsvTable;
+    type Error = Error;
+
+    fn requirement(&self) -> &str {
+        &self.meta.requirement
+    }
+
+    fn labels(&self) -> &[String] {
+        &self.meta.labels
+    }
+
+    fn timing(&self) -> GenerationTiming {
+        self.timing
+    }
+
+    fn n_generated_params(&self) -> usize {
+        self.mlp.spec().param_spec().numel()
+    }
+
+    fn predict(&self, table: &CsvTable) -> Result<Vec<usize>> {
+        let m = self.meta.preprocessor.transform_table(table)?;
+        Ok(predict(&self.mlp, &m.data)?)
+    }
+
+    /// As [`TailoredTabularModel::save`].
+    fn save(&self, dir: &Path) -> Result<()> {
+        TailoredTabularModel::save(self, dir)
     }
 }

@@ -24,28 +24,20 @@
 //! adapters, the scales `s`, `τ`, the mix `m` and the corrections `Δ`, `β`; the best checkpoint is
 //! chosen on validation accuracy, the untrained generator included.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::Path;
 
-use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{Device, Tensor, TensorData};
-use modelgpt_core::GeneratedParams;
-use modelgpt_targets::{BertModel, PrefixFeatures, TextLoraConfig, TextLoraFamily};
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
+use modelgpt_core::{GeneratedParams, Modality};
+use modelgpt_targets::{TextLoraConfig, TextLoraFamily};
 use serde::{Deserialize, Serialize};
 
+use super::sample::TextSample;
+use crate::checkpoint::{Manifest, load_checkpoint, save_checkpoint};
 use crate::error::{Error, Result};
-use crate::meta::{cross_entropy, load_weights, save_weights};
-use crate::sample::TaskSample;
-use crate::spectral::{SpectralLinear, SpectralLinearConfig};
-
-const SLOPE: f64 = 0.01;
+use crate::trunk::{SLOPE, Trunk, TrunkConfig};
 
 /// Configuration of a [`TextHyperNet`] (saved as JSON beside its weights).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,7 +75,7 @@ fn legacy_version() -> u32 {
 }
 
 fn default_min_shrinkage() -> f64 {
-    crate::sample::LDA_SHRINKAGE_FLOOR
+    crate::lda::LDA_SHRINKAGE_FLOOR
 }
 
 impl Default for TextHyperNetConfig {
@@ -180,12 +172,9 @@ impl TextHyperNetConfig {
         let mix =
             Tensor::<1>::from_floats([self.init_temperature.ln() as f32, 0.0, 0.0, 0.0], device);
         Ok(TextHyperNet {
-            trunk: vec![
-                SpectralLinearConfig::new(self.d_embed, d).init(device),
-                SpectralLinearConfig::new(d, d).init(device),
-                SpectralLinearConfig::new(d, d).init(device),
-            ],
-            dropout: DropoutConfig::new(self.dropout).init(),
+            trunk: TrunkConfig::new(self.d_embed, d)
+                .with_dropout(self.dropout)
+                .init(device),
             lora_heads,
             label_proj: LinearConfig::new(self.d_embed, self.d_class).init(device),
             proto_proj: LinearConfig::new(self.d_model, self.d_class).init(device),
@@ -195,84 +184,6 @@ impl TextHyperNetConfig {
             mix: Param::from_tensor(mix),
             d_model: self.d_model,
             min_shrinkage: self.min_shrinkage,
-        })
-    }
-
-    /// Saves the configuration as JSON.
-    ///
-    /// # Errors
-    /// [`Error::Json`] / [`Error::Io`] naming the file.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(|source| Error::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        crate::write_atomic(path, &bytes)
-    }
-
-    /// Loads a configuration saved by [`TextHyperNetConfig::save`].
-    ///
-    /// # Errors
-    /// [`Error::Io`] / [`Error::Json`] naming the file.
-    pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-            path: path.to_path_buf(),
-            source,
-        })
-    }
-}
-
-/// What the hypernetwork reads from the user's labelled support texts: class prototypes and the
-/// shrunk linear-discriminant classifier of their frozen-encoder sentence embeddings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TextSample {
-    /// Embedding width.
-    pub d: usize,
-    /// Number of classes.
-    pub n_classes: usize,
-    /// Support texts read.
-    pub n_support: usize,
-    /// Normalised class means `[n_classes · d]`, row-major (zeros for a class without texts).
-    pub prototypes: Vec<f32>,
-    /// Discriminant directions `Σ⁻¹μ_c` `[n_classes · d]`, row-major.
-    pub lda_dirs: Vec<f32>,
-    /// Discriminant offsets `−½μ_cᵀΣ⁻¹μ_c + ln p_c` `[n_classes]`.
-    pub lda_offsets: Vec<f32>,
-}
-
-impl TextSample {
-    /// Summarises the rows `rows` of `embeddings` (`[n, d]`, row-major sentence embeddings from
-    /// the frozen encoder) with classes `targets` (`< n_classes`, one per row of `embeddings`).
-    ///
-    /// The within-class covariance is shrunk towards its mean diagonal with the Ledoit–Wolf
-    /// intensity, at least `min_shrinkage` (in `[0, 1]`; [`TextHyperNetConfig::min_shrinkage`]),
-    /// so a handful of texts per class gives a nearest-mean classifier and many texts a full
-    /// discriminant. A class without texts gets a zero prototype and direction and a low prior.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] when shapes disagree, `rows` is empty, a row or class is out of
-    /// range, there are fewer than 2 classes, or `min_shrinkage` is outside `[0, 1]`.
-    pub fn from_embeddings(
-        embeddings: &[f32],
-        d: usize,
-        targets: &[usize],
-        rows: &[usize],
-        n_classes: usize,
-        min_shrinkage: f64,
-    ) -> Result<Self> {
-        let summary =
-            TaskSample::from_rows_shrunk(embeddings, d, targets, rows, n_classes, min_shrinkage)?;
-        Ok(Self {
-            d,
-            n_classes,
-            n_support: rows.len(),
-            prototypes: prototypes(embeddings, d, targets, rows, n_classes),
-            lda_dirs: summary.class_dirs,
-            lda_offsets: summary.class_offsets,
         })
     }
 }
@@ -351,8 +262,7 @@ impl TextTaskInput {
 /// The text hypernetwork. See the [module docs](self).
 #[derive(Module, Debug)]
 pub struct TextHyperNet {
-    trunk: Vec<SpectralLinear>,
-    dropout: Dropout,
+    trunk: Trunk,
     lora_heads: Vec<Linear>,
     label_proj: Linear,
     proto_proj: Linear,
@@ -399,11 +309,7 @@ impl TextHyperNet {
     /// # Shapes
     /// `[1, d_embed]` -> `[1, d_hidden]`
     pub fn trunk(&self, requirement: Tensor<2>) -> Tensor<2> {
-        let mut z = leaky_relu(requirement, SLOPE);
-        for layer in &self.trunk {
-            z = self.dropout.forward(leaky_relu(layer.forward(z), SLOPE));
-        }
-        z
+        self.trunk.forward(requirement)
     }
 
     /// Generates every tensor of `family` (all LoRA factors and the head) in one forward pass.
@@ -474,297 +380,41 @@ impl TextHyperNet {
         Ok(GeneratedParams::from_flat(family.spec().clone(), tensors)?)
     }
 
-    /// Saves the weights (SafeTensors, atomically) and the config (`config.json`) in `dir`.
+    /// Saves the hypernetwork and its configuration in `dir` in the checkpoint layout
+    /// ([`crate::checkpoint`]), with the meta-training `report` if there is one.
     ///
     /// # Errors
     /// I/O and store errors naming the file.
-    pub fn save(&self, config: &TextHyperNetConfig, dir: &Path) -> Result<()> {
-        config.save(&dir.join("config.json"))?;
-        save_weights(self, &dir.join("hypernet.safetensors"))
+    pub fn save(
+        &self,
+        config: &TextHyperNetConfig,
+        dir: &Path,
+        report: Option<&super::meta::TextMetaReport>,
+    ) -> Result<()> {
+        let mut manifest = Manifest::new(Modality::Text, config.clone());
+        if let Some(r) = report {
+            manifest = manifest.with_report(r)?;
+        }
+        save_checkpoint(dir, &manifest, self)
     }
 
     /// Loads a hypernetwork saved by [`TextHyperNet::save`].
     ///
     /// # Errors
-    /// [`Error::Io`] / [`Error::Json`] / [`Error::Store`] naming the file.
+    /// [`Error::Io`] / [`Error::Json`] / [`Error::Store`] naming the file,
+    /// [`Error::CheckpointMismatch`] for a checkpoint of another layout or modality, and
+    /// [`Error::InvalidConfig`] for weights of another text-hypernetwork version.
     pub fn load(dir: &Path, device: &Device) -> Result<(Self, TextHyperNetConfig)> {
-        let config = TextHyperNetConfig::load(&dir.join("config.json"))?;
-        let model = load_weights(config.init(device)?, &dir.join("hypernet.safetensors"))?;
-        Ok((model, config))
+        let (model, manifest) = load_checkpoint(dir, Modality::Text, |c: &TextHyperNetConfig| {
+            c.init(device)
+        })?;
+        Ok((model, manifest.config))
     }
-}
-
-/// Normalised class means of the rows `rows` of `embeddings` (`[n, d]`, row-major): `[k, d]`
-/// row-major; a class without rows gets zeros.
-pub fn prototypes(
-    embeddings: &[f32],
-    d: usize,
-    targets: &[usize],
-    rows: &[usize],
-    n_classes: usize,
-) -> Vec<f32> {
-    let mut out = vec![0f32; n_classes * d];
-    for &r in rows {
-        let c = targets[r];
-        if c >= n_classes {
-            continue;
-        }
-        for j in 0..d {
-            out[c * d + j] += embeddings[r * d + j];
-        }
-    }
-    for c in 0..n_classes {
-        let row = &mut out[c * d..(c + 1) * d];
-        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-        if norm > 1e-12 {
-            row.iter_mut().for_each(|v| *v /= norm);
-        }
-    }
-    out
-}
-
-/// Up to `per_class` rows of each class, chosen at random (seeded) among `rows` (all of a
-/// class's rows when it has fewer).
-pub fn support_rows(
-    targets: &[usize],
-    rows: &[usize],
-    n_classes: usize,
-    per_class: usize,
-    seed: u64,
-) -> Vec<usize> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
-    for &r in rows {
-        if targets[r] < n_classes {
-            by_class[targets[r]].push(r);
-        }
-    }
-    let mut out = Vec::new();
-    for mut class_rows in by_class {
-        class_rows.shuffle(&mut rng);
-        out.extend(class_rows.into_iter().take(per_class));
-    }
-    out
-}
-
-/// One meta-training task: cached frozen-prefix features of its training texts plus the
-/// embeddings the hypernetwork reads.
-#[derive(Debug, Clone)]
-pub struct TextMetaTask {
-    /// Task name.
-    pub name: String,
-    /// Embeddings of the task's requirement pool, one `Vec` of `d_embed` per sentence.
-    pub requirements: Vec<Vec<f32>>,
-    /// Label-name embeddings `[k · d_embed]`, row-major.
-    pub labels: Vec<f32>,
-    /// Number of classes.
-    pub n_classes: usize,
-    /// Prefix features of the training texts (plain device).
-    pub features: PrefixFeatures,
-    /// Frozen-encoder sentence embeddings of the training texts `[n · d]`, row-major.
-    pub base_embeddings: Vec<f32>,
-    /// Class of each training text.
-    pub targets: Vec<usize>,
-}
-
-/// Meta-training settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TextMetaConfig {
-    /// Optimiser steps (one task and one batch each).
-    pub steps: usize,
-    /// Texts per step.
-    pub batch_size: usize,
-    /// Adam learning rate.
-    pub lr: f64,
-    /// Gradient-norm clip.
-    pub grad_clip: f32,
-    /// Support texts per class the generator reads (drawn from the rows not in the batch).
-    pub support_per_class: usize,
-    /// Validation every this many steps (and before the first), keeping the best hypernetwork;
-    /// 0 keeps the last one and never validates.
-    pub eval_every: usize,
-    /// Seed of task, requirement, batch and support sampling.
-    pub seed: u64,
-}
-
-impl Default for TextMetaConfig {
-    fn default() -> Self {
-        Self {
-            steps: 300,
-            batch_size: 16,
-            lr: 1e-3,
-            grad_clip: 1.0,
-            support_per_class: 64,
-            eval_every: 50,
-            seed: 42,
-        }
-    }
-}
-
-/// What meta-training did.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct TextMetaReport {
-    /// Mean training loss per block of 25 steps.
-    pub loss_curve: Vec<f64>,
-    /// Wall time in seconds.
-    pub elapsed_s: f64,
-    /// Steps run.
-    pub steps: usize,
-    /// Tasks trained on.
-    pub tasks: Vec<String>,
-    /// Where the checkpoint was written, if anywhere.
-    pub checkpoint: Option<PathBuf>,
-    /// `(step, validation score)` at every validation (step 0 = the untrained generator).
-    pub valid_curve: Vec<(usize, f64)>,
-    /// Step of the returned hypernetwork (the best validation score; `steps` without validation).
-    pub best_step: usize,
-}
-
-/// Meta-trains a [`TextHyperNet`] end-to-end on `tasks` (paper Algorithm 1 offers a first-order
-/// rule; here the task loss is backpropagated straight through the generated tensors, which the
-/// design notes allow and which is the cheaper one with a single step per batch).
-///
-/// Each step samples a task (shuffled rounds), one requirement of its pool (paper: robustness to
-/// wording), a batch of training texts and a disjoint support set that the generator reads
-/// ([`TextSample`]), generates the adapters and head, runs the adapted tail of `backbone` on the
-/// cached prefix features and takes an Adam step on the hypernetwork. `backbone` must live on
-/// `device.clone().autodiff()` (load it there and call `no_grad`); the task features live on the
-/// plain device.
-///
-/// With `meta.eval_every > 0`, `evaluate` scores the hypernetwork (inference mode, plain device;
-/// higher is better, e.g. mean validation accuracy over the tasks) before the first step and
-/// every `eval_every` steps, and the best one is returned: meta-training never returns a
-/// generator worse on validation than the untrained one. `progress` gets `(step, mean loss)`
-/// every 25 steps.
-///
-/// # Errors
-/// [`Error::InvalidConfig`] for an empty task list, zero steps/batch; generation and `evaluate`
-/// errors.
-pub fn meta_train_text(
-    config: &TextHyperNetConfig,
-    meta: &TextMetaConfig,
-    tasks: &[TextMetaTask],
-    backbone: &BertModel,
-    device: &Device,
-    mut progress: impl FnMut(usize, f64),
-    mut evaluate: impl FnMut(&TextHyperNet) -> Result<f64>,
-) -> Result<(TextHyperNet, TextMetaReport)> {
-    if tasks.is_empty() || meta.steps == 0 || meta.batch_size == 0 {
-        return Err(Error::InvalidConfig {
-            field: "steps",
-            reason: "need at least one task, one step and a positive batch size".into(),
-        });
-    }
-    let ad = device.clone().autodiff();
-    ad.seed(meta.seed);
-    let mut model = config.init(&ad)?.train();
-    let mut optim = AdamConfig::new()
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(meta.grad_clip)))
-        .init();
-    let families: Vec<TextLoraFamily> = tasks
-        .iter()
-        .map(|t| TextLoraFamily::for_model(backbone, config.lora.clone(), t.n_classes))
-        .collect::<std::result::Result<_, _>>()?;
-    let d = config.d_model;
-    let mut rng = StdRng::seed_from_u64(meta.seed);
-    let mut order: Vec<usize> = Vec::new();
-    let mut report = TextMetaReport {
-        tasks: tasks.iter().map(|t| t.name.clone()).collect(),
-        ..TextMetaReport::default()
-    };
-    let mut best: Option<(f64, TextHyperNet)> = None;
-    let mut validate = |step: usize, model: &TextHyperNet, report: &mut TextMetaReport| {
-        let score = evaluate(model)?;
-        report.valid_curve.push((step, score));
-        if best.as_ref().is_none_or(|(b, _)| score > *b) {
-            best = Some((score, model.clone()));
-            report.best_step = step;
-        }
-        Ok::<(), Error>(())
-    };
-    if meta.eval_every > 0 {
-        validate(0, &model.clone().valid(), &mut report)?;
-    }
-    let t0 = Instant::now();
-    let mut block = (0.0, 0usize);
-    for step in 0..meta.steps {
-        if order.is_empty() {
-            order = (0..tasks.len()).collect();
-            order.shuffle(&mut rng);
-        }
-        // `order` was refilled just above.
-        let ti = order.pop().unwrap_or(0);
-        let task = &tasks[ti];
-        let n = task.targets.len();
-        let mut all: Vec<usize> = (0..n).collect();
-        all.shuffle(&mut rng);
-        let b = meta.batch_size.min(n.saturating_sub(task.n_classes)).max(1);
-        let (batch, rest) = all.split_at(b);
-        let support = support_rows(
-            &task.targets,
-            rest,
-            task.n_classes,
-            meta.support_per_class,
-            rng.random(),
-        );
-        let sample = TextSample::from_embeddings(
-            &task.base_embeddings,
-            d,
-            &task.targets,
-            &support,
-            task.n_classes,
-            config.min_shrinkage,
-        )?;
-        let req = &task.requirements[rng.random_range(0..task.requirements.len())];
-        let input = TextTaskInput::from_host(req, &task.labels, &sample, &ad)?;
-        let params = model.generate(&families[ti], &input)?;
-        let feats = task.features.select(batch).autodiff();
-        let logits = families[ti].forward(backbone, &params, &feats)?;
-        let yb: Vec<usize> = batch.iter().map(|&r| task.targets[r]).collect();
-        let loss = cross_entropy(logits, &yb);
-        let value = loss.clone().into_scalar::<f32>() as f64;
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(meta.lr, model, grads);
-        block.0 += value;
-        block.1 += 1;
-        if block.1 == 25 || step + 1 == meta.steps {
-            let mean = block.0 / block.1 as f64;
-            report.loss_curve.push(mean);
-            progress(step + 1, mean);
-            block = (0.0, 0);
-        }
-        if meta.eval_every > 0 && ((step + 1) % meta.eval_every == 0 || step + 1 == meta.steps) {
-            validate(step + 1, &model.clone().valid(), &mut report)?;
-        }
-    }
-    report.elapsed_s = t0.elapsed().as_secs_f64();
-    report.steps = meta.steps;
-    Ok(match best {
-        Some((_, model)) => (model, report),
-        None => {
-            report.best_step = meta.steps;
-            (model.valid(), report)
-        }
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prototypes_are_unit_class_means() {
-        let emb = [1.0, 0.0, 3.0, 0.0, 0.0, 2.0];
-        let p = prototypes(&emb, 2, &[0, 0, 1], &[0, 1, 2], 3);
-        assert_eq!(p, vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
-    }
-
-    #[test]
-    fn support_is_capped_per_class() {
-        let targets = [0, 0, 0, 1, 1, 2];
-        let s = support_rows(&targets, &[0, 1, 2, 3, 4, 5], 3, 2, 1);
-        assert_eq!(s.len(), 5);
-    }
 
     #[test]
     fn bad_config_is_an_error() {

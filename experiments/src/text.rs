@@ -16,13 +16,13 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use modelgpt_core::data::{Catalog, Dataset};
 use modelgpt_core::{GeneratedParams, Modality};
-use modelgpt_hypernet::meta::cross_entropy;
 use modelgpt_hypernet::text::support_rows;
 use modelgpt_hypernet::{
     TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport, TextMetaTask, TextTaskInput,
     meta_train_text,
 };
-use modelgpt_targets::text::{HEAD_SCALE, argmax_rows};
+use modelgpt_targets::metrics::{argmax_rows, cross_entropy};
+use modelgpt_targets::text::HEAD_SCALE;
 use modelgpt_targets::{
     BertModel, BertRequirementEncoder, PrefixFeatures, TextLoraFamily, TextLoraModule,
     encode_prefix, load_bert,
@@ -794,7 +794,37 @@ pub fn train_hypernet(
     let json = serde_json::to_vec_pretty(&report)?;
     std::fs::create_dir_all(checkpoint_dir())?;
     modelgpt_hypernet::write_atomic(&checkpoint_dir().join("meta_report.json"), &json)?;
-    hyper.save(&hyper_cfg, &checkpoint_dir())?;
+    hyper.save(&hyper_cfg, &checkpoint_dir(), Some(&report))?;
+    Ok((hyper, report))
+}
+
+/// The shipped text hypernetwork and its meta-training report, after checking that `cfg` is the
+/// configuration it was made with.
+///
+/// # Errors
+/// When `cfg` asks for another hypernetwork, meta-training or seed than the shipped one (use
+/// `--retrain`).
+pub fn shipped_hypernet(
+    cfg: &TextExperimentConfig,
+    device: &Device,
+) -> Result<(TextHyperNet, TextMetaReport)> {
+    let (hyper, shipped_cfg, report) = modelgpt_hypernet::shipped::text(device)?;
+    let expected = TextHyperNetConfig {
+        min_shrinkage: shipped_cfg.min_shrinkage,
+        ..cfg.hyper.clone()
+    };
+    let default = TextExperimentConfig::default();
+    if shipped_cfg != expected
+        || cfg.meta != default.meta
+        || cfg.held_out != default.held_out
+        || cfg.seed != default.seed
+        || (cfg.max_train, cfg.max_valid) != (default.max_train, default.max_valid)
+    {
+        bail!(
+            "the shipped text hypernetwork was meta-trained with the default configuration and seed; this run asks for another one: pass --retrain to meta-train it"
+        );
+    }
+    let report = report.context("the shipped text checkpoint has no meta-training report")?;
     Ok((hyper, report))
 }
 
@@ -823,20 +853,34 @@ pub fn prepare_all(
 
 /// Runs the whole experiment and writes `report_dir/text.{json,md}`.
 ///
+/// With `retrain` false the hypernetwork is the one shipped with `modelgpt-hypernet`
+/// ([`modelgpt_hypernet::shipped::text`], made by this code with the default configuration and
+/// seed); with `retrain` true it is meta-trained now (cached in [`checkpoint_dir`]).
+///
 /// # Errors
-/// Data, asset, training and I/O failures.
+/// Data, asset, training and I/O failures; [`anyhow`] errors when `cfg` differs from the
+/// shipped checkpoint's configuration without `retrain`.
 pub fn run_experiment(
     encoder: &BertRequirementEncoder,
     cfg: &TextExperimentConfig,
     report_dir: &Path,
+    retrain: bool,
     device: &Device,
 ) -> Result<Vec<TextReportRow>> {
     let t_all = Instant::now();
     let prepared = prepare_all(encoder, cfg)?;
     let prep_s = t_all.elapsed().as_secs_f64();
     let t_meta = Instant::now();
-    let (hyper, meta_report) = train_hypernet(encoder, &prepared, cfg, device)?;
-    let meta_s = t_meta.elapsed().as_secs_f64();
+    let (hyper, meta_report) = if retrain {
+        train_hypernet(encoder, &prepared, cfg, device)?
+    } else {
+        shipped_hypernet(cfg, device)?
+    };
+    let meta_s = if retrain {
+        t_meta.elapsed().as_secs_f64()
+    } else {
+        meta_report.elapsed_s
+    };
     let untrained = TextHyperNetConfig {
         min_shrinkage: hyper.min_shrinkage(),
         ..cfg.hyper.clone()

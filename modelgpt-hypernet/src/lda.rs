@@ -1,43 +1,24 @@
-//! What the general hypernetwork reads from a user's labelled sample.
+//! The shrunk linear discriminant both wings read from a user's labelled sample (tabular rows,
+//! or frozen-encoder sentence embeddings of texts): class means and priors, and the directions
+//! `w_c = Σ⁻¹ μ_c` and offsets `o_c = −½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` with `Σ` the pooled within-class
+//! covariance shrunk towards its mean diagonal with the Ledoit–Wolf (2004) intensity.
 //!
-//! From a standardised feature matrix and its labels we compute, on the host:
-//! - per-feature descriptors ([`N_FEATURE_STATS`] numbers: shape of the distribution and how
-//!   strongly the feature separates the classes),
-//! - per-class descriptors ([`N_CLASS_STATS`] numbers: prior, size of the class-mean vector),
-//! - the class-conditional means `μ[c, j]` of every feature.
+//! With fewer rows than features the directions come from the `n × n` Gram matrix (Woodbury),
+//! which gives the same result.
 //!
-//! These tie generated input-layer rows (one per feature) to generated class-head columns (one
-//! per class), which is what lets one set of generator heads serve any feature and class count.
-
-use serde::{Deserialize, Serialize};
+//! ```
+//! use modelgpt_hypernet::{LDA_SHRINKAGE_FLOOR, ShrunkLda};
+//!
+//! // 4 rows, 2 features, 2 classes (row-major).
+//! let x = [1.0, 0.0, 3.0, 0.0, -1.0, 1.0, -3.0, 1.0];
+//! let lda = ShrunkLda::fit(&x, 2, &[0, 0, 1, 1], &[0, 1, 2, 3], 2, LDA_SHRINKAGE_FLOOR)?;
+//! assert_eq!(lda.class_means, [2.0, 0.0, -2.0, 1.0]);
+//! assert_eq!(lda.counts, [2, 2]);
+//! assert!(lda.dirs[0] > 0.0 && lda.dirs[2] < 0.0); // feature 0 separates the classes
+//! # Ok::<(), modelgpt_hypernet::Error>(())
+//! ```
 
 use crate::error::{Error, Result};
-
-/// Number of statistics per feature.
-pub const N_FEATURE_STATS: usize = 9;
-/// Number of statistics per class.
-pub const N_CLASS_STATS: usize = 5;
-
-/// Host-side summary of a labelled sample (row-major `[rows, cols]` standardised features).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskSample {
-    /// Number of features (columns of the preprocessed matrix).
-    pub n_features: usize,
-    /// Number of classes.
-    pub n_classes: usize,
-    /// `[n_features, N_FEATURE_STATS]`, row-major.
-    pub feature_stats: Vec<f32>,
-    /// `[n_classes, N_CLASS_STATS]`, row-major.
-    pub class_stats: Vec<f32>,
-    /// Class-conditional feature means `[n_classes, n_features]`, row-major.
-    pub class_means: Vec<f32>,
-    /// Linear-discriminant directions `w_c = Σ⁻¹ μ_c` `[n_classes, n_features]`, row-major, with
-    /// `Σ` the within-class covariance shrunk towards its mean diagonal with the Ledoit–Wolf
-    /// intensity (at least [`LDA_SHRINKAGE_FLOOR`]).
-    pub class_dirs: Vec<f32>,
-    /// Linear-discriminant offsets `−½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` `[n_classes]`.
-    pub class_offsets: Vec<f32>,
-}
 
 /// Smallest shrinkage of the within-class covariance towards `(tr Σ / d) · I` in the
 /// discriminant directions; the intensity itself is the Ledoit–Wolf estimate from the sample.
@@ -266,31 +247,36 @@ fn discriminant_dual(
     dirs
 }
 
-impl TaskSample {
-    /// Summarises `rows` of `x` (`[n, cols]` row-major) with labels `y` (`< n_classes`).
-    ///
-    /// Classes absent from the sample get zero means and a small prior. The discriminant uses
-    /// at least [`LDA_SHRINKAGE_FLOOR`] shrinkage; see [`TaskSample::from_rows_shrunk`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] when shapes disagree, the sample is empty, or a label is out of range.
-    pub fn from_rows(
-        x: &[f32],
-        cols: usize,
-        y: &[usize],
-        rows: &[usize],
-        n_classes: usize,
-    ) -> Result<Self> {
-        Self::from_rows_shrunk(x, cols, y, rows, n_classes, LDA_SHRINKAGE_FLOOR)
-    }
+/// A shrunk linear discriminant of a labelled sample. See the [module docs](self).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShrunkLda {
+    /// Number of features.
+    pub n_features: usize,
+    /// Number of classes.
+    pub n_classes: usize,
+    /// Rows of each class in the sample.
+    pub counts: Vec<usize>,
+    /// Smoothed class priors `(n_c + ½) / (n + k/2)`.
+    pub priors: Vec<f32>,
+    /// Class-conditional feature means `[n_classes, n_features]`, row-major (zeros for a class
+    /// without rows).
+    pub class_means: Vec<f32>,
+    /// Directions `Σ⁻¹ μ_c` `[n_classes, n_features]`, row-major.
+    pub dirs: Vec<f64>,
+    /// Offsets `−½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` `[n_classes]`.
+    pub offsets: Vec<f32>,
+}
 
-    /// As [`TaskSample::from_rows`], with the covariance shrunk by at least `min_shrinkage`
-    /// (in `[0, 1]`; 1 gives a nearest-class-mean rule with priors).
+impl ShrunkLda {
+    /// Fits the discriminant on `rows` of `x` (`[n, cols]` row-major) with labels `y`
+    /// (`< n_classes`), the covariance shrunk by the Ledoit–Wolf intensity and at least
+    /// `min_shrinkage` (in `[0, 1]`; 1 gives a nearest-class-mean rule with priors).
     ///
     /// # Errors
-    /// As [`TaskSample::from_rows`], and [`Error::InvalidInput`] for `min_shrinkage` outside
+    /// [`Error::InvalidInput`] when shapes disagree, the sample is empty, there are no features
+    /// or fewer than 2 classes, a row or label is out of range, or `min_shrinkage` is outside
     /// `[0, 1]`.
-    pub fn from_rows_shrunk(
+    pub fn fit(
         x: &[f32],
         cols: usize,
         y: &[usize],
@@ -298,86 +284,46 @@ impl TaskSample {
         n_classes: usize,
         min_shrinkage: f64,
     ) -> Result<Self> {
+        let bad = |reason: String| Error::InvalidInput {
+            what: "task sample".into(),
+            reason,
+        };
         if !(0.0..=1.0).contains(&min_shrinkage) {
-            return Err(Error::InvalidInput {
-                what: "task sample".into(),
-                reason: format!("shrinkage must be in [0, 1], got {min_shrinkage}"),
-            });
+            return Err(bad(format!(
+                "shrinkage must be in [0, 1], got {min_shrinkage}"
+            )));
         }
         if cols == 0 || n_classes < 2 {
-            return Err(Error::InvalidInput {
-                what: "task sample".into(),
-                reason: format!(
-                    "need at least 1 feature and 2 classes, got {cols} features and {n_classes} classes"
-                ),
-            });
+            return Err(bad(format!(
+                "need at least 1 feature and 2 classes, got {cols} features and {n_classes} classes"
+            )));
         }
         if x.len() != y.len() * cols {
-            return Err(Error::InvalidInput {
-                what: "task sample".into(),
-                reason: format!(
-                    "{} values do not make {} rows of {cols} features",
-                    x.len(),
-                    y.len()
-                ),
-            });
+            return Err(bad(format!(
+                "{} values do not make {} rows of {cols} features",
+                x.len(),
+                y.len()
+            )));
         }
         if rows.is_empty() {
-            return Err(Error::InvalidInput {
-                what: "task sample".into(),
-                reason: "empty sample".into(),
-            });
+            return Err(bad("empty sample".into()));
         }
         let n = rows.len() as f32;
         let mut counts = vec![0usize; n_classes];
         let mut sums = vec![0f64; n_classes * cols];
-        let mut m1 = vec![0f64; cols];
-        let mut m2 = vec![0f64; cols];
-        let mut m3 = vec![0f64; cols];
-        let mut m4 = vec![0f64; cols];
-        let mut distinct_01 = vec![true; cols];
         for &r in rows {
-            let c = *y.get(r).ok_or_else(|| Error::InvalidInput {
-                what: "task sample".into(),
-                reason: format!("row {r} out of range ({} rows)", y.len()),
-            })?;
+            let c = *y
+                .get(r)
+                .ok_or_else(|| bad(format!("row {r} out of range ({} rows)", y.len())))?;
             if c >= n_classes {
-                return Err(Error::InvalidInput {
-                    what: "task sample".into(),
-                    reason: format!("label {c} out of range for {n_classes} classes"),
-                });
+                return Err(bad(format!(
+                    "label {c} out of range for {n_classes} classes"
+                )));
             }
             counts[c] += 1;
             let row = &x[r * cols..(r + 1) * cols];
             for (j, &v) in row.iter().enumerate() {
-                let v = v as f64;
-                sums[c * cols + j] += v;
-                m1[j] += v;
-            }
-        }
-        for m in &mut m1 {
-            *m /= n as f64;
-        }
-        let mut first = vec![f32::NAN; cols];
-        let mut second = vec![f32::NAN; cols];
-        for &r in rows {
-            let row = &x[r * cols..(r + 1) * cols];
-            for (j, &v) in row.iter().enumerate() {
-                let d = v as f64 - m1[j];
-                m2[j] += d * d;
-                m3[j] += d * d * d;
-                m4[j] += d * d * d * d;
-                if distinct_01[j] {
-                    if first[j].is_nan() {
-                        first[j] = v;
-                    } else if v != first[j] {
-                        if second[j].is_nan() {
-                            second[j] = v;
-                        } else if v != second[j] {
-                            distinct_01[j] = false;
-                        }
-                    }
-                }
+                sums[c * cols + j] += v as f64;
             }
         }
         let mut class_means = vec![0f32; n_classes * cols];
@@ -399,62 +345,7 @@ impl TaskSample {
             .iter()
             .map(|&k| (k as f32 + 0.5) / (n + 0.5 * n_classes as f32))
             .collect();
-        let mut feature_stats = Vec::with_capacity(cols * N_FEATURE_STATS);
-        for j in 0..cols {
-            let raw_var = m2[j] / n as f64;
-            let constant = raw_var < 1e-10;
-            let var = raw_var.max(1e-10);
-            let sd = var.sqrt();
-            // A constant column has no shape: report zeros rather than 0/0.
-            let skew = if constant {
-                0.0
-            } else {
-                (m3[j] / n as f64) / (sd * sd * sd)
-            };
-            let kurt = if constant {
-                0.0
-            } else {
-                (m4[j] / n as f64) / (var * var) - 3.0
-            };
-            // Between-class spread of the feature, relative to its total variance (η²).
-            let mut between = 0f64;
-            let mut max_abs = 0f64;
-            for c in 0..n_classes {
-                let d = class_means[c * cols + j] as f64 - m1[j];
-                between += priors[c] as f64 * d * d;
-                if !constant {
-                    max_abs = max_abs.max(d.abs() / sd);
-                }
-            }
-            let eta2 = (between / var).min(1.0);
-            feature_stats.extend_from_slice(&[
-                if distinct_01[j] { 1.0 } else { 0.0 },
-                (skew.clamp(-10.0, 10.0) / 5.0) as f32,
-                ((kurt.clamp(-3.0, 50.0) + 4.0).ln() / 3.0) as f32,
-                eta2 as f32,
-                eta2.sqrt() as f32,
-                max_abs.min(5.0) as f32 / 2.0,
-                (cols as f32).ln() / 4.0,
-                (n_classes as f32).ln() / 2.0,
-                // Sample size: how far the statistics can be trusted.
-                n.ln() / 8.0,
-            ]);
-        }
-        let mut class_stats = Vec::with_capacity(n_classes * N_CLASS_STATS);
-        for c in 0..n_classes {
-            let norm2: f32 = (0..cols)
-                .map(|j| class_means[c * cols + j].powi(2))
-                .sum::<f32>()
-                / cols as f32;
-            class_stats.extend_from_slice(&[
-                priors[c],
-                priors[c].ln() / 3.0,
-                norm2.sqrt(),
-                (n_classes as f32).ln() / 2.0,
-                (counts[c] as f32 + 1.0).ln() / 6.0,
-            ]);
-        }
-        let class_offsets: Vec<f32> = (0..n_classes)
+        let offsets: Vec<f32> = (0..n_classes)
             .map(|c| {
                 let q: f64 = (0..cols)
                     .map(|j| means64[c * cols + j] * dirs[c * cols + j])
@@ -465,11 +356,11 @@ impl TaskSample {
         Ok(Self {
             n_features: cols,
             n_classes,
-            feature_stats,
-            class_stats,
+            counts,
+            priors,
             class_means,
-            class_dirs: dirs.iter().map(|&v| v as f32).collect(),
-            class_offsets,
+            dirs,
+            offsets,
         })
     }
 }
@@ -492,7 +383,7 @@ mod tests {
         let x: Vec<f32> = (0..n * d).map(|_| next()).collect();
         let y: Vec<usize> = (0..n).map(|i| i % k).collect();
         let rows: Vec<usize> = (0..n).collect();
-        let s = TaskSample::from_rows(&x, d, &y, &rows, k).unwrap();
+        let s = ShrunkLda::fit(&x, d, &y, &rows, k, LDA_SHRINKAGE_FLOOR).unwrap();
         let means: Vec<f64> = s.class_means.iter().map(|&v| v as f64).collect();
         for floor in [0.0, 0.05, 0.5, 1.0] {
             let p = discriminant_primal(&x, d, &y, &rows, &s.class_means, &means, floor);
@@ -510,23 +401,6 @@ mod tests {
     }
 
     #[test]
-    fn class_means_and_priors() {
-        // 4 rows, 2 features, 2 classes.
-        let x = [1.0, 0.0, 3.0, 0.0, -1.0, 1.0, -3.0, 1.0];
-        let y = [0, 0, 1, 1];
-        let s = TaskSample::from_rows(&x, 2, &y, &[0, 1, 2, 3], 2).unwrap();
-        assert_eq!(s.class_means, vec![2.0, 0.0, -2.0, 1.0]);
-        assert_eq!(s.feature_stats.len(), 2 * N_FEATURE_STATS);
-        assert_eq!(
-            s.feature_stats[N_FEATURE_STATS], 1.0,
-            "second feature is binary"
-        );
-        assert!((s.class_stats[0] - 0.5).abs() < 1e-6);
-        assert_eq!(s.class_dirs.len(), 4);
-        assert!(s.class_offsets.iter().all(|v| v.is_finite()));
-    }
-
-    #[test]
     fn ledoit_wolf_shrinks_little_with_many_rows_of_correlated_data() {
         use rand::{RngExt, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
@@ -539,9 +413,9 @@ mod tests {
         }
         let y = vec![0usize; n];
         let rows: Vec<usize> = (0..n).collect();
-        let s =
-            TaskSample::from_rows(&x, d, &[vec![0; n - 1], vec![1]].concat(), &rows, 2).unwrap();
-        assert!(s.class_dirs.iter().all(|v| v.is_finite()));
+        let labels = [vec![0; n - 1], vec![1]].concat();
+        let s = ShrunkLda::fit(&x, d, &labels, &rows, 2, LDA_SHRINKAGE_FLOOR).unwrap();
+        assert!(s.dirs.iter().all(|v| v.is_finite()));
         // Strongly correlated features, plenty of rows: the covariance is far from μI and well
         // estimated, so little shrinkage.
         let means = vec![0f32; 2 * d];
@@ -578,40 +452,5 @@ mod tests {
         let x = cholesky_solve(&[4.0, 2.0, 2.0, 3.0], 2, &[2.0, 1.0], 1).unwrap();
         assert!((x[0] - 0.5).abs() < 1e-12 && x[1].abs() < 1e-12, "{x:?}");
         assert!(cholesky_solve(&[-1.0], 1, &[1.0], 1).is_none());
-    }
-
-    #[test]
-    fn discriminant_directions_separate_classes() {
-        // Two classes differing along feature 0 only; feature 1 is noise correlated within class.
-        let x = [
-            2.0, 0.5, 2.2, -0.5, 1.8, 0.1, -2.0, 0.4, -2.1, -0.3, -1.9, 0.0,
-        ];
-        let y = [0, 0, 0, 1, 1, 1];
-        let s = TaskSample::from_rows(&x, 2, &y, &[0, 1, 2, 3, 4, 5], 2).unwrap();
-        // LDA score difference along feature 0 is positive for class 0.
-        assert!(
-            s.class_dirs[0] > 0.0 && s.class_dirs[2] < 0.0,
-            "{:?}",
-            s.class_dirs
-        );
-    }
-
-    #[test]
-    fn constant_column_gives_finite_stats() {
-        let x = [3.0, 1.0, 3.0, 2.0, 3.0, -1.0];
-        let s = TaskSample::from_rows(&x, 2, &[0, 1, 0], &[0, 1, 2], 2).unwrap();
-        assert!(
-            s.feature_stats
-                .iter()
-                .chain(&s.class_stats)
-                .chain(&s.class_means)
-                .all(|v| v.is_finite())
-        );
-    }
-
-    #[test]
-    fn bad_label_is_an_error() {
-        let err = TaskSample::from_rows(&[0.0, 1.0], 1, &[0, 5], &[0, 1], 2).unwrap_err();
-        assert!(err.to_string().contains("label 5"), "{err}");
     }
 }

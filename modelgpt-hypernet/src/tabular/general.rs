@@ -23,14 +23,13 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::sample::{N_CLASS_STATS, N_FEATURE_STATS};
-use crate::spectral::{SpectralLinear, SpectralLinearConfig};
+use super::sample::{N_CLASS_STATS, N_FEATURE_STATS};
+use crate::trunk::{SLOPE, Trunk, TrunkConfig};
 
-const SLOPE: f64 = 0.01;
 /// Width of the projected name embeddings.
 const D_NAME: usize = 16;
 
@@ -58,11 +57,9 @@ impl GeneralHyperNetConfig {
     pub fn init(&self, device: &Device) -> GeneralHyperNet {
         let d = self.d_hidden;
         let h = self.target_width;
-        let trunk = vec![
-            SpectralLinearConfig::new(self.d_embed, d).init(device),
-            SpectralLinearConfig::new(d, d).init(device),
-            SpectralLinearConfig::new(d, d).init(device),
-        ];
+        let trunk = TrunkConfig::new(self.d_embed, d)
+            .with_dropout(self.dropout)
+            .init(device);
         // Every correction head starts at zero, so an untrained generator emits exactly the
         // linear-discriminant classifier of the sample (see the module docs).
         let zero = |i: usize, o: usize| {
@@ -73,7 +70,6 @@ impl GeneralHyperNetConfig {
         let hidden_heads = (1..self.target_depth).map(|_| zero(d, h * h + h)).collect();
         GeneralHyperNet {
             trunk,
-            dropout: DropoutConfig::new(self.dropout).init(),
             feat_name: LinearConfig::new(self.d_embed, D_NAME).init(device),
             feat_1: LinearConfig::new(D_NAME + N_FEATURE_STATS + d, d).init(device),
             feat_2: zero(d, h + 1),
@@ -130,8 +126,7 @@ impl TaskContext {
 /// The general-mode hypernetwork. See the [module docs](self).
 #[derive(Module, Debug)]
 pub struct GeneralHyperNet {
-    trunk: Vec<SpectralLinear>,
-    dropout: Dropout,
+    trunk: Trunk,
     feat_name: Linear,
     feat_1: Linear,
     feat_2: Linear,
@@ -187,11 +182,7 @@ impl GeneralHyperNet {
     /// # Shapes
     /// `[1, d_embed]` -> `[1, d_hidden]`
     pub fn trunk(&self, requirement: Tensor<2>) -> Tensor<2> {
-        let mut z = leaky_relu(requirement, SLOPE);
-        for layer in &self.trunk {
-            z = self.dropout.forward(leaky_relu(layer.forward(z), SLOPE));
-        }
-        z
+        self.trunk.forward(requirement)
     }
 
     /// Generates every tensor of an MLP `[d] -> [H; depth] -> [K]` in one forward pass.

@@ -1,7 +1,9 @@
-//! A persistent cache of sentence embeddings (requirements, feature names, label names).
+//! The one cache of sentence embeddings (requirements, feature names, label names), used by both
+//! facades (in memory, bounded) and by meta-training (backed by a file).
 //!
 //! Meta-training reads the same few thousand short strings over and over; encoding each once and
-//! keeping the vectors on disk turns minutes of BERT forwards into a file read.
+//! keeping the vectors on disk turns minutes of BERT forwards into a file read. A facade tailoring
+//! again for the same task skips the encoder for everything it met before.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,13 +14,17 @@ use modelgpt_core::RequirementEncoder;
 use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
 
-/// Sentence → embedding map, optionally backed by a file.
+/// Most sentences the facades' in-memory caches keep; past that a cache starts afresh.
+pub const MEMO_CAPACITY: usize = 10_000;
+
+/// Sentence → embedding map, optionally backed by a file and optionally bounded.
 #[derive(Debug, Default)]
 pub struct EmbeddingCache {
     dim: usize,
     map: HashMap<String, Vec<f32>>,
     path: Option<PathBuf>,
     dirty: bool,
+    capacity: Option<usize>,
 }
 
 impl EmbeddingCache {
@@ -42,6 +48,13 @@ impl EmbeddingCache {
             cache.map = map;
         }
         cache
+    }
+
+    /// Bounds the cache to `capacity` sentences: when an insertion would pass it, the cache is
+    /// emptied first (memory stays bounded whatever the caller feeds it).
+    pub fn with_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity.max(1));
+        self
     }
 
     /// Number of cached sentences.
@@ -76,15 +89,17 @@ impl EmbeddingCache {
             .collect();
         missing.sort_unstable();
         missing.dedup();
+        if let Some(cap) = self.capacity
+            && self.map.len() + missing.len() > cap
+        {
+            self.map.clear();
+            missing = texts.iter().map(String::as_str).collect();
+            missing.sort_unstable();
+            missing.dedup();
+        }
         for chunk in missing.chunks(32) {
             let emb = encoder.encode(chunk, device)?;
-            let values =
-                emb.into_data()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| Error::InvalidInput {
-                        what: "encoder output".into(),
-                        reason: format!("{e:?}"),
-                    })?;
+            let values = emb.try_into_data()?.convert::<f32>().try_into_vec::<f32>()?;
             for (i, t) in chunk.iter().enumerate() {
                 self.map
                     .insert((*t).to_string(), values[i * dim..(i + 1) * dim].to_vec());

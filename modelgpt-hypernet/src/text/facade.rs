@@ -1,6 +1,7 @@
 //! The text facade: labelled texts and a requirement in, LoRA adapters + classification head for
 //! the frozen MiniLM out ([`TextModelGpt`] → [`TailoredTextModel`]), the text counterpart of the
-//! tabular [`ModelGpt`](crate::ModelGpt) / [`TailoredModel`](crate::TailoredModel).
+//! tabular [`TabularModelGpt`](crate::TabularModelGpt); both implement
+//! [`ModelCustomizer`](modelgpt_core::ModelCustomizer).
 //!
 //! ```text
 //! TextDataset ─► support_rows (≤ n per class, seed 42) ─► frozen MiniLM ─► sentence embeddings ─┐
@@ -19,16 +20,21 @@ use std::time::Instant;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Shape, Tensor};
-use modelgpt_core::GeneratedParams;
+use modelgpt_core::{
+    GeneratedParams, GenerationTiming, Modality, ModelCustomizer, Requirement, TailoredModel,
+};
 use modelgpt_core::data::TextDataset;
 use modelgpt_targets::{
     BertRequirementEncoder, PrefixFeatures, TextLoraFamily, encode_prefix, save_merged,
     save_peft_adapter,
 };
-use serde::{Deserialize, Serialize};
 
+use modelgpt_targets::metrics::argmax;
+
+use super::hypernet::{TextHyperNet, TextHyperNetConfig, TextTaskInput};
+use super::sample::support_rows;
+use crate::encode::{EmbeddingCache, MEMO_CAPACITY};
 use crate::error::{Error, Result};
-use crate::text::{TextHyperNet, TextHyperNetConfig, TextTaskInput, support_rows};
 
 /// Texts per pass through the frozen encoder (sentence embeddings, logits).
 const CHUNK: usize = 64;
@@ -43,10 +49,10 @@ const CHUNK: usize = 64;
 /// use modelgpt_hypernet::TextModelGpt;
 ///
 /// let device = Device::default();
-/// // MiniLM (tokenizer.json, model.safetensors, config.json) and a meta-trained text hypernetwork
-/// // (config.json, hypernet.safetensors, as written by `TextHyperNet::save`).
+/// // MiniLM (tokenizer.json, model.safetensors, config.json) and the text hypernetwork shipped
+/// // with this crate (`TextModelGpt::load` reads another checkpoint folder instead).
 /// let minilm = assets_dir().join("minilm");
-/// let mgpt = TextModelGpt::load(&minilm, ".modelgpt-cache/text-hypernet", &device)?;
+/// let mgpt = TextModelGpt::shipped(&minilm, &device)?;
 ///
 /// let train = TextDataset::from_jsonl("train.jsonl", "text", "label")?;
 /// let tailored = mgpt.tailor(&train, "Classify movie reviews as positive or negative.")?;
@@ -65,12 +71,9 @@ pub struct TextModelGpt {
     config: TextHyperNetConfig,
     support_per_class: usize,
     /// Embeddings of requirements and label names already encoded (at most [`MEMO_CAPACITY`]).
-    memo: Mutex<HashMap<String, Vec<f32>>>,
+    cache: Mutex<EmbeddingCache>,
 }
 
-/// Most requirement / label-name embeddings a [`TextModelGpt`] remembers; past that the memo
-/// starts afresh.
-pub const MEMO_CAPACITY: usize = 10_000;
 
 impl TextModelGpt {
     /// Support texts per class read by [`tailor`](Self::tailor) unless
@@ -142,8 +145,20 @@ impl TextModelGpt {
             hyper,
             config,
             support_per_class: Self::DEFAULT_SUPPORT_PER_CLASS,
-            memo: Mutex::new(HashMap::new()),
+            cache: Mutex::new(EmbeddingCache::new().with_capacity(MEMO_CAPACITY)),
         })
+    }
+
+    /// Loads MiniLM from `minilm_dir` (`tokenizer.json`, `model.safetensors`, `config.json`) and
+    /// the text hypernetwork shipped with this crate ([`crate::shipped::text`]), both on
+    /// `device`.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load) for the encoder; then as [`new`](Self::new).
+    pub fn shipped(minilm_dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let encoder = load_minilm(minilm_dir.as_ref(), device)?;
+        let (hyper, config, _) = crate::shipped::text(device)?;
+        Self::new(encoder, hyper, config)
     }
 
     /// Loads MiniLM from `minilm_dir` (`tokenizer.json`, `model.safetensors`, `config.json`) and
@@ -159,16 +174,11 @@ impl TextModelGpt {
         hypernet_dir: impl AsRef<Path>,
         device: &Device,
     ) -> Result<Self> {
-        let minilm_dir = minilm_dir.as_ref();
-        require_dir(
-            minilm_dir,
-            "MiniLM folder (tokenizer.json, model.safetensors, config.json; `python3 scripts/fetch_assets.py` fetches it)",
-        )?;
-        let encoder = BertRequirementEncoder::from_dir(minilm_dir, device)?;
+        let encoder = load_minilm(minilm_dir.as_ref(), device)?;
         let hypernet_dir = hypernet_dir.as_ref();
         require_dir(
             hypernet_dir,
-            "text hypernetwork folder (config.json, hypernet.safetensors; the `text_lora` example meta-trains one)",
+            "text hypernetwork checkpoint folder (checkpoint.json, hypernet.safetensors; `text_lora -- --report --retrain` writes one)",
         )?;
         let (hyper, config) = TextHyperNet::load(hypernet_dir, device)?;
         Self::new(encoder, hyper, config)
@@ -216,45 +226,14 @@ impl TextModelGpt {
         self.encoder.device()
     }
 
-    /// Sentence embeddings of `texts`, encoding (in one batch) only those not met before.
-    fn embed_memo(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let mut memo = self
-            .memo
+    /// Sentence embeddings of `texts` (`[texts.len() · d]`, row-major), encoding only those not
+    /// met before.
+    fn embed_cached(&self, texts: &[String]) -> Result<Vec<f32>> {
+        let mut cache = self
+            .cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut missing: Vec<&str> = texts
-            .iter()
-            .copied()
-            .filter(|t| !memo.contains_key(*t))
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
-        let fresh: HashMap<&str, Vec<f32>> = if missing.is_empty() {
-            HashMap::new()
-        } else {
-            missing
-                .iter()
-                .copied()
-                .zip(self.encoder.embed_vecs(&missing)?)
-                .collect()
-        };
-        let out: Vec<Vec<f32>> = texts
-            .iter()
-            .map(|t| {
-                fresh
-                    .get(t)
-                    .or_else(|| memo.get(*t))
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect();
-        if memo.len() + fresh.len() > MEMO_CAPACITY {
-            memo.clear();
-        }
-        for (text, emb) in fresh {
-            memo.insert(text.to_string(), emb);
-        }
-        Ok(out)
+        cache.embed(&self.encoder, texts, self.encoder.device())
     }
 
     /// Generates LoRA adapters and a classification head for `data`'s label set, described by
@@ -308,10 +287,9 @@ impl TextModelGpt {
 
         // Requirement alone, label names together (short and alike: little padding); both are
         // remembered, so tailoring again for the same task skips the encoder.
-        let req_emb = self.embed_memo(&[requirement])?.concat();
+        let req_emb = self.embed_cached(&[requirement.to_string()])?;
         let label_texts: Vec<String> = data.label_names.iter().map(|l| label_text(l)).collect();
-        let label_refs: Vec<&str> = label_texts.iter().map(String::as_str).collect();
-        let label_emb = self.embed_memo(&label_refs)?.concat();
+        let label_emb = self.embed_cached(&label_texts)?;
         let t2 = Instant::now();
 
         let local: Vec<usize> = (0..support.len()).collect();
@@ -320,10 +298,7 @@ impl TextModelGpt {
         let params = self.hyper.generate(&family, &input)?.detach();
         // Read the values back so the timing includes the (possibly lazy) computation.
         for t in params.flat() {
-            t.clone().try_into_data().map_err(|e| Error::InvalidInput {
-                what: "generated tensors".into(),
-                reason: format!("could not be read back: {e:?}"),
-            })?;
+            t.clone().try_into_data()?;
         }
         let t3 = Instant::now();
         let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
@@ -333,11 +308,11 @@ impl TextModelGpt {
             params,
             labels: data.label_names.clone(),
             requirement: requirement.to_string(),
-            timing: TextGenerationTiming {
-                support_encoding_ms: ms(t0, t1),
-                encoding_ms: ms(t1, t2),
-                generation_ms: ms(t2, t3),
-                n_support: support.len(),
+            timing: GenerationTiming {
+                prepare_ms: ms(t0, t1),
+                encode_ms: ms(t1, t2),
+                hypernet_ms: ms(t2, t3),
+                n_sample: support.len(),
             },
         })
     }
@@ -366,25 +341,6 @@ impl TextModelGpt {
     }
 }
 
-/// Timings of one [`TextModelGpt::tailor`] call, milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct TextGenerationTiming {
-    /// Encoding the support texts through the frozen encoder (grows with the support size).
-    pub support_encoding_ms: f64,
-    /// Encoding the requirement and the label names.
-    pub encoding_ms: f64,
-    /// The support sample's statistics and the hypernetwork pass (tensors read back).
-    pub generation_ms: f64,
-    /// Support texts read.
-    pub n_support: usize,
-}
-
-impl TextGenerationTiming {
-    /// Everything: support encoding, requirement and label encoding, generation.
-    pub fn total_ms(&self) -> f64 {
-        self.support_encoding_ms + self.encoding_ms + self.generation_ms
-    }
-}
 
 /// A generated text classifier: LoRA adapters + head for the frozen encoder of the
 /// [`TextModelGpt`] it came from.
@@ -400,7 +356,7 @@ pub struct TailoredTextModel<'a> {
     params: GeneratedParams,
     labels: Vec<String>,
     requirement: String,
-    timing: TextGenerationTiming,
+    timing: GenerationTiming,
 }
 
 impl core::fmt::Debug for TailoredTextModel<'_> {
@@ -438,7 +394,7 @@ impl TailoredTextModel<'_> {
     }
 
     /// How long generation took.
-    pub fn timing(&self) -> TextGenerationTiming {
+    pub fn timing(&self) -> GenerationTiming {
         self.timing
     }
 
@@ -458,7 +414,7 @@ impl TailoredTextModel<'_> {
                 &features,
                 CHUNK,
             )?;
-            out.extend(to_host(logits, "logits")?.chunks(k).map(<[f32]>::to_vec));
+            out.extend(to_host(logits)?.chunks(k).map(<[f32]>::to_vec));
         }
         Ok(out)
     }
@@ -559,29 +515,18 @@ pub fn label_text(label: &str) -> String {
     label.replace(['.', '_', '-'], " ")
 }
 
-/// Index of the largest value (the first on ties; NaN never wins; 0 when all are NaN).
-fn argmax(values: &[f32]) -> usize {
-    let mut best = (0, f32::NEG_INFINITY);
-    for (i, &v) in values.iter().enumerate() {
-        if v > best.1 {
-            best = (i, v);
-        }
-    }
-    best.0
+
+fn to_host(t: Tensor<2>) -> Result<Vec<f32>> {
+    Ok(t.try_into_data()?.convert::<f32>().try_into_vec::<f32>()?)
 }
 
-fn to_host(t: Tensor<2>, what: &str) -> Result<Vec<f32>> {
-    t.try_into_data()
-        .map_err(|e| format!("{e:?}"))
-        .and_then(|d| {
-            d.convert::<f32>()
-                .try_into_vec::<f32>()
-                .map_err(|e| format!("{e:?}"))
-        })
-        .map_err(|reason| Error::InvalidInput {
-            what: what.into(),
-            reason: format!("could not be read back: {reason}"),
-        })
+/// The MiniLM encoder from its folder, with a hint when the folder is missing.
+fn load_minilm(dir: &Path, device: &Device) -> Result<BertRequirementEncoder> {
+    require_dir(
+        dir,
+        "MiniLM folder (tokenizer.json, model.safetensors, config.json; `python3 scripts/fetch_assets.py` fetches it)",
+    )?;
+    Ok(BertRequirementEncoder::from_dir(dir, device)?)
 }
 
 fn require_dir(dir: &Path, what: &str) -> Result<()> {
@@ -623,6 +568,57 @@ fn first_difference(expected: &[Shape], actual: &[Shape]) -> String {
         .unwrap_or_default()
 }
 
+impl ModelCustomizer for TextModelGpt {
+    type Sample = TextDataset;
+    type Tailored<'a> = TailoredTextModel<'a>;
+    type Error = Error;
+
+    fn modality(&self) -> Modality {
+        Modality::Text
+    }
+
+    /// As [`TextModelGpt::tailor`].
+    fn tailor<'a>(
+        &'a self,
+        sample: &TextDataset,
+        requirement: &Requirement,
+    ) -> Result<TailoredTextModel<'a>> {
+        TextModelGpt::tailor(self, sample, requirement.as_str())
+    }
+}
+
+impl TailoredModel for TailoredTextModel<'_> {
+    /// Texts to classify.
+    type Input = [String];
+    type Error = Error;
+
+    fn requirement(&self) -> &str {
+        &self.requirement
+    }
+
+    fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    fn timing(&self) -> GenerationTiming {
+        self.timing
+    }
+
+    fn n_generated_params(&self) -> usize {
+        self.family.spec().numel()
+    }
+
+    fn predict(&self, texts: &[String]) -> Result<Vec<usize>> {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        TailoredTextModel::predict(self, &refs)
+    }
+
+    /// As [`TailoredTextModel::save_peft`] (a Hugging Face PEFT adapter + head).
+    fn save(&self, dir: &Path) -> Result<()> {
+        self.save_peft(dir)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -630,23 +626,5 @@ mod tests {
     #[test]
     fn label_text_spaces_separators() {
         assert_eq!(label_text("comp.sys.mac-hw_x"), "comp sys mac hw x");
-    }
-
-    #[test]
-    fn argmax_takes_first_maximum() {
-        assert_eq!(argmax(&[0.1, 0.5, 0.5]), 1);
-        assert_eq!(argmax(&[f32::NAN, -1.0]), 1);
-        assert_eq!(argmax(&[]), 0);
-    }
-
-    #[test]
-    fn timing_total_adds_parts() {
-        let t = TextGenerationTiming {
-            support_encoding_ms: 1.0,
-            encoding_ms: 2.0,
-            generation_ms: 3.5,
-            n_support: 4,
-        };
-        assert_eq!(t.total_ms(), 6.5);
     }
 }

@@ -8,10 +8,10 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::embed_cache::EmbeddingCache;
+use crate::encode::EmbeddingCache;
 use crate::error::{Error, Result};
-use crate::general::TaskContext;
-use crate::sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
+use super::general::TaskContext;
+use super::sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
 
 /// Rows and labels of one split, features preprocessed (row-major `[rows, cols]`).
 #[derive(Debug, Clone, Default)]

@@ -1,14 +1,18 @@
 //! The hypernetwork in either mode, behind one type.
 
+use std::path::Path;
+
 use burn::module::Module;
-use burn::tensor::Tensor;
-use modelgpt_core::{GeneratedParams, TargetFamily};
+use burn::tensor::{Device, Tensor};
+use modelgpt_core::{GeneratedParams, Modality, TargetFamily};
 use modelgpt_targets::{MlpActivation, MlpFamily, MlpSpec};
 use serde::{Deserialize, Serialize};
 
+use super::meta::MetaTrainReport;
+use crate::checkpoint::{Manifest, load_checkpoint, save_checkpoint};
 use crate::error::Result;
-use crate::general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
-use crate::paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
+use super::general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
+use super::paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 
 /// Which hypernetwork design to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,6 +132,39 @@ impl HyperNet {
                 ctx.requirement.clone(),
             ),
         }
+    }
+}
+
+impl HyperNet {
+    /// Saves the hypernetwork and its configuration in `dir` in the checkpoint layout
+    /// ([`crate::checkpoint`]), with the meta-training `report` if there is one.
+    ///
+    /// # Errors
+    /// I/O and store errors naming the file.
+    pub fn save(
+        &self,
+        config: &HyperNetConfig,
+        dir: &Path,
+        report: Option<&MetaTrainReport>,
+    ) -> Result<()> {
+        let mut manifest = Manifest::new(Modality::Tabular, config.clone());
+        if let Some(r) = report {
+            manifest = manifest.with_report(r)?;
+        }
+        save_checkpoint(dir, &manifest, self)
+    }
+
+    /// Loads a hypernetwork saved by [`HyperNet::save`].
+    ///
+    /// # Errors
+    /// [`Error::Io`](crate::Error::Io) / [`Error::Json`](crate::Error::Json) /
+    /// [`Error::Store`](crate::Error::Store) naming the file, and
+    /// [`Error::CheckpointMismatch`](crate::Error::CheckpointMismatch) for a checkpoint of
+    /// another layout version or modality.
+    pub fn load(dir: &Path, device: &Device) -> Result<(Self, HyperNetConfig)> {
+        let (model, manifest) =
+            load_checkpoint(dir, Modality::Tabular, |c: &HyperNetConfig| Ok(c.init(device)))?;
+        Ok((model, manifest.config))
     }
 }
 

@@ -1,0 +1,26 @@
+//! The tabular wing: hypernetworks that write every weight of an MLP for a table, in two
+//! designs, their meta-trainer and the [`TabularModelGpt`] facade.
+//!
+//! - [`general`]: ours, one set of heads for any feature and class count ([`GeneralHyperNet`]).
+//! - [`paper`]: the paper's per-task heads, training tasks only ([`PaperHyperNet`]).
+//! - [`hypernet`]: either design behind one type ([`HyperNet`], [`HyperNetConfig`]).
+//! - [`sample`]: what the general mode reads from the user's rows ([`TaskSample`]).
+//! - [`tasks`]: catalog tasks prepared for meta-training ([`PreparedTask`]).
+//! - [`meta`]: meta-training ([`MetaTrainer`], paper Algorithm 1 and end-to-end).
+//! - [`facade`]: [`TabularModelGpt`] and [`TailoredTabularModel`].
+
+pub mod facade;
+pub mod general;
+pub mod hypernet;
+pub mod meta;
+pub mod paper;
+pub mod sample;
+pub mod tasks;
+
+pub use facade::{TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel};
+pub use general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
+pub use hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
+pub use meta::{EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, evaluate_generated};
+pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
+pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
+pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};
