@@ -179,6 +179,15 @@ impl Error {
         }
     }
 
+    /// Shorthand for an [`Error::MissingAsset`] error at `path`, with the hint on how to fetch the
+    /// assets.
+    pub fn missing_asset(path: impl Into<PathBuf>) -> Self {
+        Self::MissingAsset {
+            path: path.into(),
+            hint: crate::data::FETCH_HINT.to_string(),
+        }
+    }
+
     /// Shorthand for an [`Error::IoAt`] error.
     pub fn io_at(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::IoAt {

@@ -45,23 +45,23 @@ pub fn assets_dir() -> PathBuf {
 /// [`Error::MissingAsset`] (with a hint on how to fetch the assets) when the file or folder is absent.
 ///
 /// ```no_run
-/// let iris = modelgpt_core::data::asset("keel/balanced/iris.dat")?;
+/// let tokenizer = modelgpt_core::data::asset("minilm/tokenizer.json")?;
 /// # Ok::<(), modelgpt_core::Error>(())
 /// ```
 pub fn asset(rel: impl AsRef<Path>) -> Result<PathBuf> {
     asset_in(&assets_dir(), rel.as_ref())
 }
 
-/// [`asset`] below an explicit root.
-pub(crate) fn asset_in(root: &Path, rel: &Path) -> Result<PathBuf> {
-    let path = root.join(rel);
+/// [`asset`] below an explicit asset folder `root`.
+///
+/// # Errors
+/// [`Error::MissingAsset`] when `root/rel` is absent.
+pub fn asset_in(root: impl AsRef<Path>, rel: impl AsRef<Path>) -> Result<PathBuf> {
+    let path = root.as_ref().join(rel);
     if path.exists() {
         Ok(path)
     } else {
-        Err(Error::MissingAsset {
-            path,
-            hint: FETCH_HINT.to_string(),
-        })
+        Err(Error::missing_asset(path))
     }
 }
 
@@ -88,8 +88,22 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Converts bytes to text, reporting the line of the first invalid byte. A UTF-8 BOM is dropped.
-pub(crate) fn bytes_to_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+/// Converts the bytes of file `path` to text, reporting the line of the first invalid byte. A
+/// UTF-8 BOM is dropped. Every loader reads text through this; readers of other encodings or
+/// compressed files decode their bytes with it too.
+///
+/// ```
+/// use std::path::Path;
+/// use modelgpt_core::{Error, data::decode_utf8};
+/// assert_eq!(decode_utf8(Path::new("a.csv"), "\u{feff}x,y".into())?, "x,y");
+/// let err = decode_utf8(Path::new("a.csv"), b"x\n\xff".to_vec()).unwrap_err();
+/// assert!(matches!(err, Error::NotUtf8 { line: 2, .. }));
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::NotUtf8`] naming `path` and the line of the first invalid byte.
+pub fn decode_utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     match String::from_utf8(bytes) {
         Ok(mut s) => {
             if s.starts_with('\u{feff}') {
@@ -114,7 +128,7 @@ pub(crate) fn bytes_to_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
 /// Reads a (possibly compressed) UTF-8 text file.
 pub(crate) fn read_text(path: &Path) -> Result<String> {
     let bytes = read_bytes(path)?;
-    bytes_to_text(path, bytes)
+    decode_utf8(path, bytes)
 }
 
 #[cfg(test)]
@@ -123,13 +137,13 @@ mod tests {
 
     #[test]
     fn not_utf8_names_the_line() {
-        let err = bytes_to_text(Path::new("x.csv"), b"a,b\n1,2\n\xff,3\n".to_vec()).unwrap_err();
+        let err = decode_utf8(Path::new("x.csv"), b"a,b\n1,2\n\xff,3\n".to_vec()).unwrap_err();
         assert!(matches!(err, Error::NotUtf8 { line: 3, .. }), "{err:?}");
     }
 
     #[test]
     fn bom_is_dropped() {
-        let s = bytes_to_text(Path::new("x"), "\u{feff}a,b".as_bytes().to_vec()).unwrap();
+        let s = decode_utf8(Path::new("x"), "\u{feff}a,b".as_bytes().to_vec()).unwrap();
         assert_eq!(s, "a,b");
     }
 }

@@ -8,7 +8,7 @@ use super::assets::read_text;
 use crate::error::{Error, Result};
 
 /// One parsed record: the 1-based line where it starts and its fields.
-pub(crate) type Record = (usize, Vec<String>);
+pub type Record = (usize, Vec<String>);
 
 /// A CSV file split into its header and rows of text fields (no type inference).
 ///
@@ -116,9 +116,24 @@ pub(crate) fn check_width(path: &Path, line: usize, expected: usize, found: usiz
     ))
 }
 
-/// Splits text into records. Quoted fields keep their content verbatim (doubled quotes undone);
-/// unquoted fields are trimmed. Lines holding only blanks are skipped.
-pub(crate) fn parse_records(content: &str, delimiter: u8, path: &Path) -> Result<Vec<Record>> {
+/// Splits delimited text (RFC 4180 quoting) into [`Record`]s, without treating any line as a
+/// header. Quoted fields keep their content verbatim (doubled quotes undone, embedded newlines
+/// kept); unquoted fields are trimmed. Lines holding only blanks are skipped. Records may have
+/// different field counts; [`CsvTable::parse_str`] and [`TabularDataset::from_records`] check
+/// them. `path` only labels errors.
+///
+/// ```
+/// use std::path::Path;
+/// let records = modelgpt_core::data::parse_records("1;\"a;b\"\n\n2;c\n", b';', Path::new("x.txt"))?;
+/// assert_eq!(records, [(1, vec!["1".to_string(), "a;b".to_string()]), (3, vec!["2".into(), "c".into()])]);
+/// # Ok::<(), modelgpt_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Parse`] for an unterminated quote or text after a closing quote (line and column).
+///
+/// [`TabularDataset::from_records`]: super::TabularDataset::from_records
+pub fn parse_records(content: &str, delimiter: u8, path: &Path) -> Result<Vec<Record>> {
     let bytes = content.as_bytes();
     let mut records = Vec::new();
     let mut fields: Vec<String> = Vec::new();

@@ -38,13 +38,14 @@ mod split;
 mod tabular;
 mod text;
 
-pub use assets::{ASSETS_ENV, asset, assets_dir};
+pub(crate) use assets::FETCH_HINT;
+pub use assets::{ASSETS_ENV, asset, asset_in, assets_dir, decode_utf8};
 pub use catalog::{Catalog, OWN_SPLIT_VALID_FRACTION, TaskEntry};
-pub use csv::{CsvTable, read_csv_table};
+pub use csv::{CsvTable, Record, parse_records, read_csv_table};
 pub use image::{ImageDataset, read_idx};
 pub use preprocess::{Matrix, TabularPreprocessor};
 pub use split::Split;
-pub use tabular::{Column, ColumnValues, TabularDataset, is_missing};
+pub use tabular::{Column, ColumnKind, ColumnValues, TabularDataset, is_missing};
 pub use text::{PROFILE_TEXT_CHARS, TextDataset};
 
 use rand::SeedableRng;

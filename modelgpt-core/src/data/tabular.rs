@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::assets::read_text;
-use super::csv::{CsvTable, check_width, parse_records};
+use super::csv::{CsvTable, Record, check_width, parse_records};
 use super::{class_counts, pick_profile_rows};
 use crate::error::{Error, Result};
 use crate::profile::{DataProfile, SampleRecord};
@@ -373,7 +373,65 @@ impl TabularDataset {
             &table.header,
             &table.rows,
             t,
-            &vec![Kind::Infer; table.header.len()],
+            &vec![ColumnKind::Infer; table.header.len()],
+        )
+    }
+
+    /// Builds a data set from text records (as [`parse_records`](super::parse_records) returns
+    /// them): `header` names the columns, `target` indexes the label column and `kinds` types each
+    /// column (the target's kind is ignored). This is the building block of the format readers.
+    ///
+    /// Labels are the target's distinct values, sorted (numerically when they all look numeric);
+    /// rows whose target is missing are dropped.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use modelgpt_core::data::{ColumnKind, TabularDataset};
+    /// let header = ["size", "code", "label"].map(String::from);
+    /// let records = vec![
+    ///     (1, vec!["1.5".into(), "7".into(), "yes".into()]),
+    ///     (2, vec!["2.0".into(), "8".into(), "no".into()]),
+    /// ];
+    /// let kinds = [ColumnKind::Numeric, ColumnKind::Categorical, ColumnKind::Infer];
+    /// let ds = TabularDataset::from_records("toy", Path::new("toy.txt"), &header, records, 2, &kinds)?;
+    /// assert_eq!(ds.label_names, ["no", "yes"]);
+    /// assert!(!ds.columns[1].values.is_numeric());
+    /// # Ok::<(), modelgpt_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for a record whose field count differs from the header's (its line and the
+    /// first missing or extra field), [`Error::ShapeMismatch`] when `kinds` does not have one entry
+    /// per column or `target` is out of range, [`Error::InvalidData`] (target all missing, a single
+    /// class, no feature column, a non-numeric cell in a [`ColumnKind::Numeric`] column). `path`
+    /// only labels errors.
+    pub fn from_records(
+        name: impl Into<String>,
+        path: &Path,
+        header: &[String],
+        records: Vec<Record>,
+        target: usize,
+        kinds: &[ColumnKind],
+    ) -> Result<Self> {
+        if kinds.len() != header.len() || target >= header.len() {
+            return Err(Error::ShapeMismatch {
+                what: format!("column kinds and target index for {}", path.display()),
+                expected: vec![header.len(), header.len().saturating_sub(1)],
+                actual: vec![kinds.len(), target],
+            });
+        }
+        let mut rows = Vec::with_capacity(records.len());
+        for (line, fields) in records {
+            check_width(path, line, header.len(), fields.len())?;
+            rows.push(fields);
+        }
+        build(
+            name.into(),
+            &path.display().to_string(),
+            header,
+            &rows,
+            target,
+            kinds,
         )
     }
 
@@ -443,7 +501,7 @@ impl TabularDataset {
             &header,
             &all,
             ADULT_COLUMNS.len(),
-            &vec![Kind::Infer; names.len()],
+            &vec![ColumnKind::Infer; names.len()],
         )?;
         Ok((ds, n_train))
     }
@@ -503,7 +561,7 @@ impl TabularDataset {
             &header,
             &rows,
             GERMAN_COLUMNS.len(),
-            &vec![Kind::Infer; GERMAN_COLUMNS.len() + 1],
+            &vec![ColumnKind::Infer; GERMAN_COLUMNS.len() + 1],
         )
     }
 
@@ -522,19 +580,19 @@ impl TabularDataset {
             column: "<class flag>".into(),
             available: tab.names.join(", "),
         })?;
-        let kinds: Vec<Kind> = (0..tab.names.len())
+        let kinds: Vec<ColumnKind> = (0..tab.names.len())
             .map(|i| {
                 let ty = tab.types[i].trim();
                 let flag = tab.flags[i].trim();
                 if i != target && (flag.starts_with("meta") || flag.starts_with('i')) {
-                    Kind::Skip
+                    ColumnKind::Skip
                 } else {
                     match ty {
-                        "c" | "continuous" => Kind::Numeric,
-                        "s" | "string" | "t" | "time" => Kind::Skip,
-                        "d" | "discrete" => Kind::Categorical,
-                        "" => Kind::Infer,
-                        _ => Kind::Categorical,
+                        "c" | "continuous" => ColumnKind::Numeric,
+                        "s" | "string" | "t" | "time" => ColumnKind::Skip,
+                        "d" | "discrete" => ColumnKind::Categorical,
+                        "" => ColumnKind::Infer,
+                        _ => ColumnKind::Categorical,
                     }
                 }
             })
@@ -550,12 +608,16 @@ impl TabularDataset {
     }
 }
 
-/// How a column is typed when building a data set.
+/// How [`TabularDataset::from_records`] types a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum ColumnKind {
+    /// Numeric when every non-missing cell is a finite number, else categorical.
     Infer,
+    /// Numeric; a non-numeric, non-missing cell is an error.
     Numeric,
+    /// Categorical, even when the cells look numeric.
     Categorical,
+    /// Not a feature: the column is dropped.
     Skip,
 }
 
@@ -571,7 +633,7 @@ pub(crate) fn from_headerless(
     name: &str,
     path: &Path,
     records: Vec<(usize, Vec<String>)>,
-    kinds: Option<&[Kind]>,
+    kinds: Option<&[ColumnKind]>,
 ) -> Result<TabularDataset> {
     let Some(width) = records.first().map(|(_, f)| f.len()) else {
         return Err(Error::EmptyData {
@@ -594,7 +656,7 @@ pub(crate) fn from_headerless(
         .map(|i| format!("f{i}"))
         .chain(["class".to_string()])
         .collect();
-    let default_kinds = vec![Kind::Infer; width];
+    let default_kinds = vec![ColumnKind::Infer; width];
     build(
         name.to_string(),
         &path.display().to_string(),
@@ -612,7 +674,7 @@ pub(crate) fn build(
     header: &[String],
     rows: &[Vec<String>],
     target: usize,
-    kinds: &[Kind],
+    kinds: &[ColumnKind],
 ) -> Result<TabularDataset> {
     // Keep rows whose target is present.
     let keep: Vec<usize> = (0..rows.len())
@@ -638,15 +700,15 @@ pub(crate) fn build(
     let targets: Vec<usize> = codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect();
     let mut columns = Vec::new();
     for (j, name) in header.iter().enumerate() {
-        if j == target || kinds[j] == Kind::Skip {
+        if j == target || kinds[j] == ColumnKind::Skip {
             continue;
         }
         let cells: Vec<&str> = keep.iter().map(|&r| rows[r][j].as_str()).collect();
         let values = match kinds[j] {
-            Kind::Categorical => ColumnValues::categorical(&cells),
-            Kind::Numeric | Kind::Infer => {
+            ColumnKind::Categorical => ColumnValues::categorical(&cells),
+            ColumnKind::Numeric | ColumnKind::Infer => {
                 let v = ColumnValues::infer(&cells);
-                if kinds[j] == Kind::Numeric && !v.is_numeric() {
+                if kinds[j] == ColumnKind::Numeric && !v.is_numeric() {
                     // Report the first non-numeric cell.
                     let r = keep
                         .iter()
@@ -665,7 +727,7 @@ pub(crate) fn build(
                 }
                 v
             }
-            Kind::Skip => continue,
+            ColumnKind::Skip => continue,
         };
         columns.push(Column {
             name: name.clone(),

@@ -52,6 +52,33 @@ impl TextDataset {
         Self::build(name, name, texts, &labels)
     }
 
+    /// Builds a data set from texts and their labels (one per text), as the format readers do;
+    /// `path` names the source in errors. Texts whose label is missing (empty, `?`, `NA`, ...) are
+    /// dropped; labels are the distinct values, sorted.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use modelgpt_core::data::TextDataset;
+    /// let texts = vec!["fine".to_string(), "awful".to_string(), "no label".to_string()];
+    /// let ds = TextDataset::from_texts("toy", Path::new("toy.txt"), texts, &["pos", "neg", ""])?;
+    /// assert_eq!((ds.n_rows(), ds.label_names.clone()), (2, vec!["neg".to_string(), "pos".to_string()]));
+    /// # Ok::<(), modelgpt_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `labels` and `texts` differ in length, [`Error::InvalidData`]
+    /// when no text is labelled or there are fewer than two classes.
+    pub fn from_texts(name: &str, path: &Path, texts: Vec<String>, labels: &[&str]) -> Result<Self> {
+        if labels.len() != texts.len() {
+            return Err(Error::ShapeMismatch {
+                what: format!("labels of the texts of {}", path.display()),
+                expected: vec![texts.len()],
+                actual: vec![labels.len()],
+            });
+        }
+        Self::build(name, &path.display().to_string(), texts, labels)
+    }
+
     fn build(name: &str, what: &str, texts: Vec<String>, labels: &[&str]) -> Result<Self> {
         let keep: Vec<usize> = (0..texts.len())
             .filter(|&i| !is_missing(labels[i]))
