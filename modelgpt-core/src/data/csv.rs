@@ -98,8 +98,18 @@ pub fn read_csv_table(path: impl AsRef<Path>) -> Result<CsvTable> {
     CsvTable::parse_str(&text, path)
 }
 
-/// Ragged-row check: `Parse` error naming the first missing or extra field.
-pub(crate) fn check_width(path: &Path, line: usize, expected: usize, found: usize) -> Result<()> {
+/// The ragged-row check of every reader: `Ok` when a record at `line` of `path` has the `expected`
+/// number of fields.
+///
+/// ```
+/// use std::path::Path;
+/// let err = modelgpt_core::data::check_width(Path::new("d.csv"), 4, 3, 2).unwrap_err();
+/// assert_eq!(err.to_string(), "d.csv:4:3: expected 3 fields, found 2");
+/// ```
+///
+/// # Errors
+/// [`Error::Parse`] naming the line and the first missing or extra field.
+pub fn check_width(path: &Path, line: usize, expected: usize, found: usize) -> Result<()> {
     if expected == found {
         return Ok(());
     }

@@ -41,7 +41,7 @@ mod text;
 pub(crate) use assets::FETCH_HINT;
 pub use assets::{ASSETS_ENV, asset, asset_in, assets_dir, decode_utf8};
 pub use catalog::{Catalog, OWN_SPLIT_VALID_FRACTION, TaskEntry};
-pub use csv::{CsvTable, Record, parse_records, read_csv_table};
+pub use csv::{CsvTable, Record, check_width, parse_records, read_csv_table};
 pub use image::{ImageDataset, read_idx};
 pub use preprocess::{Matrix, TabularPreprocessor};
 pub use split::Split;

@@ -68,7 +68,12 @@ impl TextDataset {
     /// # Errors
     /// [`Error::ShapeMismatch`] when `labels` and `texts` differ in length, [`Error::InvalidData`]
     /// when no text is labelled or there are fewer than two classes.
-    pub fn from_texts(name: &str, path: &Path, texts: Vec<String>, labels: &[&str]) -> Result<Self> {
+    pub fn from_texts(
+        name: &str,
+        path: &Path,
+        texts: Vec<String>,
+        labels: &[&str],
+    ) -> Result<Self> {
         if labels.len() != texts.len() {
             return Err(Error::ShapeMismatch {
                 what: format!("labels of the texts of {}", path.display()),
