@@ -10,8 +10,8 @@
 //! - [`ParamSpec`] / [`GeneratedParams`]: names, shapes and values of generated tensors;
 //! - the traits [`LanguageModel`], [`RequirementEncoder`] and [`TargetFamily`], implemented by
 //!   `modelgpt-llm`, `modelgpt-targets` and `modelgpt-hypernet`;
-//! - [`data`]: loaders for every asset format and for a user's own data (CSV, JSONL, PNG
-//!   folders), the task [`catalog`](data::Catalog), seeded splits and tabular preprocessing;
+//! - [`data`]: data sets, loaders for a user's own data (CSV, JSONL, PNG folders), the building
+//!   blocks of format readers, the asset folder, seeded splits and tabular preprocessing;
 //! - [`Error`] / [`Result`].
 //!
 //! ```text

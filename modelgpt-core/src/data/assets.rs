@@ -1,6 +1,5 @@
-//! Where the fetched assets live, and reading (possibly compressed) asset files as text.
+//! Where the fetched assets live, and reading text files.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -65,32 +64,9 @@ pub fn asset_in(root: impl AsRef<Path>, rel: impl AsRef<Path>) -> Result<PathBuf
     }
 }
 
-/// Reads a whole file as bytes, decompressing `.gz` and `.bz2` files.
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    if name.ends_with(".gz") {
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::io_at(path, e))?;
-        Ok(out)
-    } else if name.ends_with(".bz2") {
-        bzip2::read::MultiBzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::io_at(path, e))?;
-        Ok(out)
-    } else {
-        Ok(raw)
-    }
-}
-
 /// Converts the bytes of file `path` to text, reporting the line of the first invalid byte. A
-/// UTF-8 BOM is dropped. Every loader reads text through this; readers of other encodings or
-/// compressed files decode their bytes with it too.
+/// UTF-8 BOM is dropped. Every loader reads text through this; readers of compressed files decode
+/// their decompressed bytes with it too.
 ///
 /// ```
 /// use std::path::Path;
@@ -125,9 +101,9 @@ pub fn decode_utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     }
 }
 
-/// Reads a (possibly compressed) UTF-8 text file.
+/// Reads a UTF-8 text file (see [`decode_utf8`]).
 pub(crate) fn read_text(path: &Path) -> Result<String> {
-    let bytes = read_bytes(path)?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
     decode_utf8(path, bytes)
 }
 

@@ -81,7 +81,7 @@ impl CsvTable {
     }
 }
 
-/// Reads a CSV file (UTF-8; `.gz` / `.bz2` are decompressed) with a header line.
+/// Reads a CSV file (UTF-8) with a header line.
 ///
 /// # Errors
 /// I/O errors with the path, [`Error::NotUtf8`] naming the line, and those of
