@@ -11,7 +11,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use modelgpt_core::data::Catalog;
+use modelgpt_datasets::Catalog;
 
 /// Lists the tasks of the ModelGPT-rs catalog.
 #[derive(Parser, Debug)]

@@ -9,8 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use modelgpt_core::TargetFamily;
-use modelgpt_core::data::{Catalog, Dataset};
+use modelgpt_core::data::Dataset;
 use modelgpt_core::{Modality, RequirementEncoder};
+use modelgpt_datasets::Catalog;
 use modelgpt_hypernet::tabular::evaluate_generated;
 use modelgpt_targets::metrics::accuracy;
 use modelgpt_hypernet::{

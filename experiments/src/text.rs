@@ -14,8 +14,9 @@ use anyhow::{Context, Result, bail};
 use burn::module::{Module, Param};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
-use modelgpt_core::data::{Catalog, Dataset};
+use modelgpt_core::data::Dataset;
 use modelgpt_core::{GeneratedParams, Modality};
+use modelgpt_datasets::Catalog;
 use modelgpt_hypernet::text::support_rows;
 use modelgpt_hypernet::{
     TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport, TextMetaTask, TextTaskInput,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 /// Result alias used throughout `modelgpt-core`.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// Everything that can go wrong in `modelgpt-core`: reading data, validating specs, looking up tasks.
+/// Everything that can go wrong in `modelgpt-core`: reading data, validating specs, finding assets.
 ///
 /// Variants carry the numbers and locations a user needs to fix the input (file, line, column,
 /// tensor name, expected and actual shapes).
@@ -126,19 +126,12 @@ pub enum Error {
         reason: String,
     },
 
-    /// A task name is not in the catalog.
-    #[error("unknown task `{name}`")]
-    UnknownTask {
-        /// The requested task.
-        name: String,
-    },
-
     /// An asset (model file, data file) is not where it should be.
     #[error("asset not found: {path} ({hint})")]
     MissingAsset {
         /// Where it was looked for.
         path: PathBuf,
-        /// How to get it (usually: run `scripts/fetch-assets.sh`).
+        /// How to get it (usually: run `python3 scripts/fetch_assets.py`).
         hint: String,
     },
 
@@ -189,6 +182,15 @@ impl Error {
             line,
             column,
             reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for an [`Error::MissingAsset`] error at `path`, with the hint on how to fetch the
+    /// assets.
+    pub fn missing_asset(path: impl Into<PathBuf>) -> Self {
+        Self::MissingAsset {
+            path: path.into(),
+            hint: crate::data::FETCH_HINT.to_string(),
         }
     }
 

@@ -12,8 +12,8 @@
 //!   `modelgpt-llm`, `modelgpt-targets` and `modelgpt-hypernet`;
 //! - the facade traits [`ModelCustomizer`] / [`TailoredModel`] and [`GenerationTiming`], which
 //!   every modality's hypernetwork facade implements;
-//! - [`data`]: loaders for every asset format and for a user's own data (CSV, JSONL, PNG
-//!   folders), the task [`catalog`](data::Catalog), seeded splits and tabular preprocessing;
+//! - [`data`]: data sets, loaders for a user's own data (CSV, JSONL, PNG folders), the building
+//!   blocks of format readers, the asset folder, seeded splits and tabular preprocessing;
 //! - [`Error`] / [`Result`].
 //!
 //! ```text

@@ -1,6 +1,5 @@
-//! Where the fetched assets live, and reading (possibly compressed) asset files as text.
+//! Where the fetched assets live, and reading text files.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -45,51 +44,42 @@ pub fn assets_dir() -> PathBuf {
 /// [`Error::MissingAsset`] (with a hint on how to fetch the assets) when the file or folder is absent.
 ///
 /// ```no_run
-/// let iris = modelgpt_core::data::asset("keel/balanced/iris.dat")?;
+/// let tokenizer = modelgpt_core::data::asset("minilm/tokenizer.json")?;
 /// # Ok::<(), modelgpt_core::Error>(())
 /// ```
 pub fn asset(rel: impl AsRef<Path>) -> Result<PathBuf> {
     asset_in(&assets_dir(), rel.as_ref())
 }
 
-/// [`asset`] below an explicit root.
-pub(crate) fn asset_in(root: &Path, rel: &Path) -> Result<PathBuf> {
-    let path = root.join(rel);
+/// [`asset`] below an explicit asset folder `root`.
+///
+/// # Errors
+/// [`Error::MissingAsset`] when `root/rel` is absent.
+pub fn asset_in(root: impl AsRef<Path>, rel: impl AsRef<Path>) -> Result<PathBuf> {
+    let path = root.as_ref().join(rel);
     if path.exists() {
         Ok(path)
     } else {
-        Err(Error::MissingAsset {
-            path,
-            hint: FETCH_HINT.to_string(),
-        })
+        Err(Error::missing_asset(path))
     }
 }
 
-/// Reads a whole file as bytes, decompressing `.gz` and `.bz2` files.
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    if name.ends_with(".gz") {
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::io_at(path, e))?;
-        Ok(out)
-    } else if name.ends_with(".bz2") {
-        bzip2::read::MultiBzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::io_at(path, e))?;
-        Ok(out)
-    } else {
-        Ok(raw)
-    }
-}
-
-/// Converts bytes to text, reporting the line of the first invalid byte. A UTF-8 BOM is dropped.
-pub(crate) fn bytes_to_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+/// Converts the bytes of file `path` to text, reporting the line of the first invalid byte. A
+/// UTF-8 BOM is dropped. Every loader reads text through this; readers of compressed files decode
+/// their decompressed bytes with it too.
+///
+/// ```
+/// use std::path::Path;
+/// use modelgpt_core::{Error, data::decode_utf8};
+/// assert_eq!(decode_utf8(Path::new("a.csv"), "\u{feff}x,y".into())?, "x,y");
+/// let err = decode_utf8(Path::new("a.csv"), b"x\n\xff".to_vec()).unwrap_err();
+/// assert!(matches!(err, Error::NotUtf8 { line: 2, .. }));
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::NotUtf8`] naming `path` and the line of the first invalid byte.
+pub fn decode_utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     match String::from_utf8(bytes) {
         Ok(mut s) => {
             if s.starts_with('\u{feff}') {
@@ -111,10 +101,10 @@ pub(crate) fn bytes_to_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
     }
 }
 
-/// Reads a (possibly compressed) UTF-8 text file.
+/// Reads a UTF-8 text file (see [`decode_utf8`]).
 pub(crate) fn read_text(path: &Path) -> Result<String> {
-    let bytes = read_bytes(path)?;
-    bytes_to_text(path, bytes)
+    let bytes = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
+    decode_utf8(path, bytes)
 }
 
 #[cfg(test)]
@@ -123,13 +113,13 @@ mod tests {
 
     #[test]
     fn not_utf8_names_the_line() {
-        let err = bytes_to_text(Path::new("x.csv"), b"a,b\n1,2\n\xff,3\n".to_vec()).unwrap_err();
+        let err = decode_utf8(Path::new("x.csv"), b"a,b\n1,2\n\xff,3\n".to_vec()).unwrap_err();
         assert!(matches!(err, Error::NotUtf8 { line: 3, .. }), "{err:?}");
     }
 
     #[test]
     fn bom_is_dropped() {
-        let s = bytes_to_text(Path::new("x"), "\u{feff}a,b".as_bytes().to_vec()).unwrap();
+        let s = decode_utf8(Path::new("x"), "\u{feff}a,b".as_bytes().to_vec()).unwrap();
         assert_eq!(s, "a,b");
     }
 }

@@ -8,7 +8,7 @@ use super::assets::read_text;
 use crate::error::{Error, Result};
 
 /// One parsed record: the 1-based line where it starts and its fields.
-pub(crate) type Record = (usize, Vec<String>);
+pub type Record = (usize, Vec<String>);
 
 /// A CSV file split into its header and rows of text fields (no type inference).
 ///
@@ -81,7 +81,7 @@ impl CsvTable {
     }
 }
 
-/// Reads a CSV file (UTF-8; `.gz` / `.bz2` are decompressed) with a header line.
+/// Reads a CSV file (UTF-8) with a header line.
 ///
 /// # Errors
 /// I/O errors with the path, [`Error::NotUtf8`] naming the line, and those of
@@ -98,8 +98,18 @@ pub fn read_csv_table(path: impl AsRef<Path>) -> Result<CsvTable> {
     CsvTable::parse_str(&text, path)
 }
 
-/// Ragged-row check: `Parse` error naming the first missing or extra field.
-pub(crate) fn check_width(path: &Path, line: usize, expected: usize, found: usize) -> Result<()> {
+/// The ragged-row check of every reader: `Ok` when a record at `line` of `path` has the `expected`
+/// number of fields.
+///
+/// ```
+/// use std::path::Path;
+/// let err = modelgpt_core::data::check_width(Path::new("d.csv"), 4, 3, 2).unwrap_err();
+/// assert_eq!(err.to_string(), "d.csv:4:3: expected 3 fields, found 2");
+/// ```
+///
+/// # Errors
+/// [`Error::Parse`] naming the line and the first missing or extra field.
+pub fn check_width(path: &Path, line: usize, expected: usize, found: usize) -> Result<()> {
     if expected == found {
         return Ok(());
     }
@@ -116,9 +126,24 @@ pub(crate) fn check_width(path: &Path, line: usize, expected: usize, found: usiz
     ))
 }
 
-/// Splits text into records. Quoted fields keep their content verbatim (doubled quotes undone);
-/// unquoted fields are trimmed. Lines holding only blanks are skipped.
-pub(crate) fn parse_records(content: &str, delimiter: u8, path: &Path) -> Result<Vec<Record>> {
+/// Splits delimited text (RFC 4180 quoting) into [`Record`]s, without treating any line as a
+/// header. Quoted fields keep their content verbatim (doubled quotes undone, embedded newlines
+/// kept); unquoted fields are trimmed. Lines holding only blanks are skipped. Records may have
+/// different field counts; [`CsvTable::parse_str`] and [`TabularDataset::from_records`] check
+/// them. `path` only labels errors.
+///
+/// ```
+/// use std::path::Path;
+/// let records = modelgpt_core::data::parse_records("1;\"a;b\"\n\n2;c\n", b';', Path::new("x.txt"))?;
+/// assert_eq!(records, [(1, vec!["1".to_string(), "a;b".to_string()]), (3, vec!["2".into(), "c".into()])]);
+/// # Ok::<(), modelgpt_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Parse`] for an unterminated quote or text after a closing quote (line and column).
+///
+/// [`TabularDataset::from_records`]: super::TabularDataset::from_records
+pub fn parse_records(content: &str, delimiter: u8, path: &Path) -> Result<Vec<Record>> {
     let bytes = content.as_bytes();
     let mut records = Vec::new();
     let mut fields: Vec<String> = Vec::new();

