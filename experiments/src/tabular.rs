@@ -647,7 +647,10 @@ pub fn write_reports(
     }
     md.push_str(&format!(
         "\nMeta-training: Adam lr {}, batch {}, {} steps per task per epoch, up to {} epochs for the default variant and {} for the others, \
-         patience {}; epoch 0 is the untrained generator. The paper mode has per-task heads and cannot serve held-out tasks.\n",
+         patience {}; epoch 0 is the untrained generator. The paper mode has per-task heads and cannot serve held-out tasks. \
+         The hypernetworks are the checkpoints shipped in `modelgpt-hypernet/checkpoints/` (made by this code: \
+         `cargo run --release -p modelgpt-experiments --bin checkpoints`; `--retrain` meta-trains them afresh); \
+         `meta-train s` is the wall time of the run that made them.\n",
         cfg.meta.lr, cfg.meta.batch_size, cfg.meta.steps_per_task, cfg.meta.epochs, cfg.meta.epochs.min(COMPARISON_EPOCHS), cfg.meta.patience
     ));
     md.push_str("\nTargets: seen >= 0.97, held-out >= 0.90 and above majority on every held-out task, generation <= 2 ms, speedup >= 1000x.\n\n");

@@ -1087,7 +1087,7 @@ fn write_reports(
          - Meta-training: end-to-end, {} steps of batch {}, Adam lr {}, on {} seen tasks; validation (mean accuracy over the seen tasks' validation parts) before the first step and every {} steps, best kept; held out: {:?}.\n\
          - Baselines: per-task LoRA finetuning (same r/alpha/layers, Adam lr {}, batch 16, {} epochs, best validation epoch); multi-task LoRA (shared factors, per-task heads, {} steps round robin over the seen tasks); zero-shot cosine between the frozen sentence embedding and the label-name embeddings.\n\
          - Selected on the seen tasks' validation data: least covariance shrinkage {shrinkage} (of {SHRINKAGE_CANDIDATES:?}); meta-training checkpoint of step {} (validation curve, step → mean accuracy: {}).\n\
-         - Wall time: preparation {:.0} s, meta-training {:.0} s, whole run {:.0} s.\n\n",
+         - Wall time: preparation {:.0} s, meta-training {:.0} s (the run that made the hypernetwork: the checkpoint shipped in `modelgpt-hypernet/checkpoints/text`, or this run with `--retrain`), whole run {:.0} s.\n\n",
         cfg.hyper.lora.rank, cfg.hyper.lora.alpha, cfg.hyper.lora.layers, cfg.hyper.lora.max_length,
         cfg.max_train, cfg.max_valid, cfg.max_test, cfg.seed, cfg.hyper.lora.first_layer(),
         cfg.meta.support_per_class,

@@ -57,6 +57,16 @@ pub enum Error {
         source: <burn::store::BurnpackStore as burn::store::ModuleStore>::Error,
     },
 
+    /// Saving or loading the meta-training optimizer state failed.
+    #[error("{path}: optimizer state: {source}")]
+    Record {
+        /// The optimizer state file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: burn::store::RecordError,
+    },
+
     /// A tensor could not be read back from the device.
     #[error("reading a tensor back from the device: {0}")]
     Execution(#[from] burn::tensor::ExecutionError),

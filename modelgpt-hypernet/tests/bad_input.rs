@@ -3,7 +3,7 @@
 mod common;
 
 use burn::tensor::Device;
-use common::{D_EMBED, HashEncoder};
+use common::{test_device, D_EMBED, HashEncoder};
 use modelgpt_core::Requirement;
 use modelgpt_core::data::{CsvTable, TabularDataset};
 use modelgpt_hypernet::{Error, HyperNetConfig, TabularModelGpt};
@@ -39,7 +39,7 @@ fn one_class_only_is_a_typed_error() {
 
 #[test]
 fn more_classes_than_rows_generates_a_usable_model() {
-    let device = Device::flex();
+    let device = test_device();
     // 3 rows, 3 classes: every class has one row; statistics are degenerate but finite.
     let data = TabularDataset::from_csv_str("a,b,y\n1,2,p\n3,1,q\n0,5,r\n", "y", "t").unwrap();
     let model = mgpt(&device).generate(&data, &req()).unwrap();
@@ -49,7 +49,7 @@ fn more_classes_than_rows_generates_a_usable_model() {
 
 #[test]
 fn constant_and_all_missing_columns_give_finite_predictions() {
-    let device = Device::flex();
+    let device = test_device();
     let mut csv = String::from("const,empty,x,y\n");
     for i in 0..40 {
         let y = if i % 2 == 0 { "p" } else { "q" };
@@ -69,7 +69,7 @@ fn constant_and_all_missing_columns_give_finite_predictions() {
 
 #[test]
 fn text_in_a_numeric_column_of_new_rows_is_a_typed_error() {
-    let device = Device::flex();
+    let device = test_device();
     let data = TabularDataset::from_csv_str("a,y\n1,p\n2,q\n3,p\n4,q\n", "y", "t").unwrap();
     let model = mgpt(&device).generate(&data, &req()).unwrap();
     let table = CsvTable::parse_str("a\n1.5\nhello\n", "new.csv").unwrap();
@@ -83,7 +83,7 @@ fn text_in_a_numeric_column_of_new_rows_is_a_typed_error() {
 
 #[test]
 fn missing_column_in_new_rows_is_a_typed_error() {
-    let device = Device::flex();
+    let device = test_device();
     let data =
         TabularDataset::from_csv_str("a,b,y\n1,2,p\n2,1,q\n3,3,p\n4,0,q\n", "y", "t").unwrap();
     let model = mgpt(&device).generate(&data, &req()).unwrap();

@@ -6,7 +6,8 @@ mod common;
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{D_EMBED, HashEncoder, TaskShape};
+use common::{test_device, D_EMBED, HashEncoder, TaskShape};
+use modelgpt_core::data::{CsvTable, TabularDataset};
 use modelgpt_core::{Requirement, TargetFamily};
 use modelgpt_targets::metrics::cross_entropy;
 use modelgpt_hypernet::{
@@ -18,9 +19,6 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serial_test::serial;
 
-fn device() -> Device {
-    Device::flex()
-}
 
 /// A random standardised sample of `rows x d` with labels cycling over `k` classes, and its
 /// context (random embeddings).
@@ -61,7 +59,7 @@ fn general_config() -> HyperNetConfig {
 #[test]
 #[serial]
 fn general_mode_generates_any_shape_with_finite_logits() {
-    let device = device();
+    let device = test_device();
     let config = general_config();
     device.seed(7);
     let hyper = config.init(&device).valid();
@@ -110,7 +108,7 @@ fn general_mode_untrained_separates_clusters() {
     // An untrained general generator emits the sample's linear-discriminant classifier (design
     // claim in `general.rs`), so well-separated clusters are classified almost perfectly.
     // Measured: 1.0 on this set (chance 0.33; 0.82 with the earlier class-mean-only design).
-    let device = device();
+    let device = test_device();
     let encoder = HashEncoder::default();
     let mut cache = modelgpt_hypernet::EmbeddingCache::new();
     let shape = TaskShape {
@@ -184,7 +182,7 @@ fn grad_coverage(model: &HyperNet, grads: &GradientsParams) -> (usize, usize) {
 #[test]
 #[serial]
 fn gradients_reach_the_hypernetwork() {
-    let ad = device().autodiff();
+    let ad = test_device().autodiff();
     let config = general_config();
     ad.seed(5);
     let mut model = config.init(&ad).train();
@@ -255,7 +253,7 @@ fn paper_config() -> HyperNetConfig {
 #[test]
 #[serial]
 fn paper_mode_serves_known_tasks() {
-    let device = device();
+    let device = test_device();
     let config = paper_config();
     device.seed(1);
     let hyper = config.init(&device).valid();
@@ -280,7 +278,7 @@ fn paper_mode_serves_known_tasks() {
 #[test]
 #[serial]
 fn paper_mode_refuses_unseen_tasks_with_a_typed_error() {
-    let device = device();
+    let device = test_device();
     let config = paper_config();
     device.seed(1);
     let hyper = config.init(&device).valid();
@@ -314,7 +312,7 @@ fn paper_mode_refuses_unseen_tasks_with_a_typed_error() {
 #[test]
 #[serial]
 fn facade_in_paper_mode_refuses_unseen_tasks() {
-    let device = device();
+    let device = test_device();
     let config = paper_config();
     device.seed(1);
     let hyper = config.init(&device);
@@ -347,7 +345,7 @@ fn facade_in_paper_mode_refuses_unseen_tasks() {
 #[test]
 #[serial]
 fn facade_generates_for_unseen_shapes_in_general_mode() {
-    let device = device();
+    let device = test_device();
     let config = general_config();
     device.seed(2);
     let gpt = TabularModelGpt::builder()
@@ -382,7 +380,7 @@ fn facade_generates_for_unseen_shapes_in_general_mode() {
 
 #[test]
 fn builder_rejects_missing_parts_and_width_mismatch() {
-    let device = device();
+    let device = test_device();
     let err = TabularModelGpt::builder().build(&device).unwrap_err();
     assert!(
         matches!(
@@ -423,5 +421,74 @@ fn builder_rejects_missing_parts_and_width_mismatch() {
             }
         ),
         "{err:?}"
+    );
+}
+
+/// Tailors, predicts, times and saves through the facade traits only, as code generic over
+/// modalities would.
+fn tailor_through_traits<'a, C: modelgpt_core::ModelCustomizer>(
+    customizer: &'a C,
+    sample: &C::Sample,
+    requirement: &Requirement,
+    inputs: &<C::Tailored<'a> as modelgpt_core::TailoredModel>::Input,
+    dir: &std::path::Path,
+) -> (Vec<usize>, Vec<String>, modelgpt_core::GenerationTiming, usize) {
+    use modelgpt_core::TailoredModel;
+    let model = customizer.tailor(sample, requirement).unwrap();
+    let predicted = model.predict(inputs).unwrap();
+    let labels = model.predict_labels(inputs).unwrap();
+    model.save(dir).unwrap();
+    (predicted, labels, model.timing(), model.n_generated_params())
+}
+
+#[test]
+#[serial]
+fn tabular_facade_works_through_the_customizer_traits() {
+    use modelgpt_core::{Modality, ModelCustomizer};
+    let device = test_device();
+    let config = general_config();
+    device.seed(4);
+    let gpt = TabularModelGpt::builder()
+        .encoder(Box::new(HashEncoder::default()))
+        .hypernet(config.init(&device), config.clone())
+        .build(&device)
+        .unwrap();
+    assert_eq!(gpt.modality(), Modality::Tabular);
+    let shape = TaskShape {
+        n_features: 3,
+        n_classes: 3,
+        rows: 90,
+        separation: 4.0,
+        seed: 9,
+    };
+    let csv = common::cluster_csv(shape);
+    let sample = TabularDataset::from_csv_str(&csv, "label", "clusters").unwrap();
+    let table = CsvTable::parse_str(&csv, "clusters.csv").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let req = Requirement::new("A 3-class tabular task on clusters.");
+    let (predicted, labels, timing, n_params) =
+        tailor_through_traits(&gpt, &sample, &req, &table, dir.path());
+    assert_eq!(predicted.len(), sample.n_rows());
+    // Well separated clusters: the generated (untrained = shrunk-LDA) model gets most right.
+    let hits = predicted
+        .iter()
+        .zip(&sample.targets)
+        .filter(|(p, t)| p == t)
+        .count();
+    assert!(hits * 10 >= sample.n_rows() * 8, "{hits} of {}", sample.n_rows());
+    assert_eq!(labels[0], sample.label_names[predicted[0]]);
+    assert_eq!(timing.n_sample, sample.n_rows());
+    assert!(timing.total_ms() > 0.0);
+    let spec = config.mlp_spec(3, 3);
+    let expected: usize = [3, spec.hidden[0], spec.hidden[1], 3]
+        .windows(2)
+        .map(|w| w[0] * w[1] + w[1])
+        .sum();
+    assert_eq!(n_params, expected);
+    // What the trait saved loads back and predicts the same.
+    let loaded = modelgpt_hypernet::TailoredTabularModel::load(dir.path(), &device).unwrap();
+    assert_eq!(
+        modelgpt_core::TailoredModel::predict(&loaded, &table).unwrap(),
+        predicted
     );
 }

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use burn::tensor::Device;
-use common::{D_EMBED, HashEncoder, weights_of};
+use common::{test_device, D_EMBED, HashEncoder, weights_of};
 use modelgpt_core::Requirement;
 use modelgpt_hypernet::{
     EpochReport, Error, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainReport,
@@ -17,9 +17,6 @@ use modelgpt_hypernet::{
 use modelgpt_targets::train::{LabeledRows, TrainConfig, predict, train_classifier};
 use serial_test::serial;
 
-fn device() -> Device {
-    Device::flex()
-}
 
 fn hyper_config() -> HyperNetConfig {
     HyperNetConfig::general(D_EMBED)
@@ -147,7 +144,7 @@ fn trained_mlp_test_acc(tasks: &[PreparedTask], device: &Device) -> f64 {
 /// untrained, 0.872 / 0.866 after; per-task trained MLP 0.866; mean training loss of epochs
 /// 1-5 0.498 / 0.513, of epochs 11-15 0.432 / 0.467.
 fn assert_learns(rule: MetaRule) {
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks_with(2.0, &device);
     device.seed(42);
     let untrained = hyper_config().init(&device);
@@ -228,7 +225,7 @@ fn delta_rule_learns() {
 /// A meta-training rule on the paper-mode hypernetwork, which starts from random heads:
 /// meta-training must lift the generated models far above the untrained ones.
 fn assert_learns_from_scratch(rule: MetaRule) {
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks(&device);
     let paper_tasks = tasks
         .iter()
@@ -280,7 +277,7 @@ fn end_to_end_rule_learns_from_scratch() {
 fn clearly_separable_tasks_are_solved() {
     // Separation 4.0: the trained MLP reaches about 0.99; so does the generator (measured: 1.0
     // validation accuracy from epoch 1 on for both rules, test 0.99).
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks_with(4.0, &device);
     for rule in [MetaRule::EndToEnd, MetaRule::Delta] {
         let (model, report) = trainer(train_config(rule, 3, 42))
@@ -300,7 +297,7 @@ fn clearly_separable_tasks_are_solved() {
 #[test]
 #[serial]
 fn same_seed_gives_the_same_run() {
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks(&device);
     for rule in [MetaRule::EndToEnd, MetaRule::Delta] {
         let (m1, r1) = trainer(train_config(rule, 3, 7))
@@ -331,7 +328,7 @@ fn same_seed_gives_the_same_run() {
 #[test]
 #[serial]
 fn finished_checkpoint_is_reused_without_retraining() {
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks(&device);
     let dir = tempfile::tempdir().unwrap();
     let config = train_config(MetaRule::EndToEnd, 3, 11);
@@ -403,7 +400,7 @@ fn rewind_state(dir: &Path, epochs: usize) {
 }
 
 fn resume_matches_uninterrupted(rule: MetaRule) {
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks(&device);
     let config = train_config(rule, 4, 13);
     let full = tempfile::tempdir().unwrap();
@@ -467,7 +464,7 @@ fn resume_delta_matches_uninterrupted_run() {
 #[test]
 #[serial]
 fn checkpoint_of_another_config_is_a_typed_error() {
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks(&device);
     let dir = tempfile::tempdir().unwrap();
     trainer(train_config(MetaRule::EndToEnd, 1, 3))
@@ -546,7 +543,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 #[serial]
 fn killed_checkpoint_write_leaves_previous_checkpoint_loadable() {
-    let device = device();
+    let device = test_device();
     let tasks = common::tasks(&device);
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = trainer(train_config(MetaRule::EndToEnd, 2, 5))
@@ -646,7 +643,7 @@ fn killed_checkpoint_write_leaves_previous_checkpoint_loadable() {
 #[test]
 #[serial]
 fn tailored_model_round_trip() {
-    let device = device();
+    let device = test_device();
     let config = hyper_config();
     device.seed(21);
     let gpt = TabularModelGpt::builder()

@@ -1,6 +1,10 @@
 //! Text hypernetwork: generation for any class count, and end-to-end meta-training on a tiny
 //! random BERT (no assets needed).
 
+mod common;
+
+use common::test_device;
+
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
 use modelgpt_hypernet::{
     Error, TextHyperNetConfig, TextMetaConfig, TextMetaTask, TextSample, TextTaskInput,
@@ -51,7 +55,7 @@ fn sample(k: usize, device: &Device) -> TextSample {
 
 #[test]
 fn generates_heads_for_any_class_count() {
-    let device = Device::flex();
+    let device = test_device();
     let model = tiny_bert(&device);
     let cfg = config();
     let hyper = cfg.init(&device).unwrap();
@@ -116,7 +120,7 @@ fn generates_heads_for_any_class_count() {
 
 #[test]
 fn checkpoints_of_another_layout_are_refused() {
-    let device = Device::flex();
+    let device = test_device();
     let cfg = TextHyperNetConfig {
         version: 1,
         ..config()
@@ -127,7 +131,7 @@ fn checkpoints_of_another_layout_are_refused() {
 
 #[test]
 fn meta_training_reduces_the_loss() {
-    let device = Device::flex();
+    let device = test_device();
     device.seed(7);
     let ad_model = tiny_bert(&device.clone().autodiff());
     let n = 24;
@@ -177,7 +181,7 @@ fn meta_training_reduces_the_loss() {
 
 #[test]
 fn meta_training_keeps_the_best_validated_generator() {
-    let device = Device::flex();
+    let device = test_device();
     device.seed(3);
     let ad_model = tiny_bert(&device.clone().autodiff());
     let n = 16;

@@ -2,6 +2,10 @@
 //! sample's shrunk linear discriminant on frozen sentence embeddings). Needs `assets/minilm`
 //! (`python3 scripts/fetch_assets.py`; CI fetches it first): a missing folder fails the tests.
 
+mod common;
+
+use common::test_device;
+
 use burn::tensor::Device;
 use modelgpt_core::data::{TextDataset, assets_dir};
 use modelgpt_hypernet::{Error, TextHyperNetConfig, TextModelGpt};
@@ -51,7 +55,7 @@ fn sports_vs_cooking() -> TextDataset {
 
 #[test]
 fn untrained_generator_fits_separable_texts_and_saves_peft() {
-    let device = Device::default();
+    let device = test_device();
     let mgpt = untrained(&device);
     let data = sports_vs_cooking();
     let tailored = mgpt
@@ -122,7 +126,7 @@ fn untrained_generator_fits_separable_texts_and_saves_peft() {
 
 #[test]
 fn bad_inputs_are_typed_errors() {
-    let device = Device::default();
+    let device = test_device();
 
     // A hypernetwork of another width.
     let narrow = TextHyperNetConfig {
@@ -224,7 +228,7 @@ fn bad_inputs_are_typed_errors() {
 
 #[test]
 fn tailoring_again_reuses_the_remembered_embeddings() {
-    let device = Device::default();
+    let device = test_device();
     let mgpt = untrained(&device);
     let data = sports_vs_cooking();
     let requirement = "Classify short texts as being about sports or cooking.";

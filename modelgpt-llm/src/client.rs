@@ -580,7 +580,7 @@ fn jitter_seed() -> u64 {
 
 impl LanguageModel for OpenAiClient {
     fn complete(&self, prompt: &Prompt) -> modelgpt_core::Result<String> {
-        self.chat(prompt).map_err(Into::into)
+        self.chat(prompt).map_err(Error::into_core)
     }
 
     fn name(&self) -> String {

@@ -146,14 +146,15 @@ pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
     out
 }
 
-impl From<Error> for modelgpt_core::Error {
-    fn from(e: Error) -> Self {
-        match e {
+impl Error {
+    /// The error as a [`modelgpt_core::LanguageModel`] reports it: a core error stays itself,
+    /// anything else travels boxed in [`modelgpt_core::Error::External`] (a trait object's
+    /// boundary), from which [`From<modelgpt_core::Error>`](#impl-From<Error>-for-Error) unwraps
+    /// it again.
+    pub fn into_core(self) -> modelgpt_core::Error {
+        match self {
             Error::Core(inner) => inner,
-            other => modelgpt_core::Error::External {
-                context: "requirement generator".into(),
-                source: Box::new(other),
-            },
+            other => modelgpt_core::Error::external("requirement generator", other),
         }
     }
 }
@@ -180,7 +181,7 @@ mod tests {
 
     #[test]
     fn round_trip_through_core_keeps_the_variant() {
-        let core: modelgpt_core::Error = Error::EmptyChoices.into();
+        let core = Error::EmptyChoices.into_core();
         assert!(matches!(Error::from(core), Error::EmptyChoices));
     }
 

@@ -290,13 +290,13 @@ mod tests {
         fn complete(&self, prompt: &Prompt) -> modelgpt_core::Result<String> {
             self.prompts
                 .lock()
-                .map_err(|_| Error::EmptyAnswer)?
+                .map_err(|_| Error::EmptyAnswer.into_core())?
                 .push(prompt.clone());
             self.answers
                 .lock()
-                .map_err(|_| Error::EmptyAnswer)?
+                .map_err(|_| Error::EmptyAnswer.into_core())?
                 .pop()
-                .ok_or_else(|| Error::EmptyChoices.into())
+                .ok_or_else(|| Error::EmptyChoices.into_core())
         }
     }
 

@@ -325,7 +325,7 @@ fn client_errors_are_not_retried_and_the_key_is_scrubbed() {
     assert_eq!(server.n_requests(), 1);
     assert_eq!(assert_logs_clean(&logs), 0);
     assert_no_key(&err);
-    let core: modelgpt_core::Error = err.into();
+    let core = err.into_core();
     assert_no_key(&core);
 }
 

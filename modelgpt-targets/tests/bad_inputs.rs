@@ -1,9 +1,12 @@
 //! Missing, truncated or corrupted files and inconsistent configs give typed errors, not panics.
 
+mod common;
+
+use common::test_device;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use burn::tensor::Device;
 use modelgpt_targets::{BertRequirementEncoder, Error};
 use safetensors::SafeTensorError;
 
@@ -39,7 +42,7 @@ fn load(dir: &Path, weights: &Path) -> Result<BertRequirementEncoder, Error> {
         dir.join("tokenizer.json"),
         weights,
         dir.join("config.json"),
-        &Device::flex(),
+        &test_device(),
     )
 }
 

@@ -1,6 +1,10 @@
 //! Round trip of the Hugging Face key table: a tiny random BERT saved with burn's names is renamed
 //! to Hugging Face names (PyTorch layout) and loaded back with `load_bert`: same outputs.
 
+mod common;
+
+use common::test_device;
+
 use std::path::Path;
 
 use burn::module::Module;
@@ -78,7 +82,7 @@ fn sample_input(device: &Device) -> BertInput {
 
 #[test]
 fn hf_named_checkpoint_round_trips() {
-    let device = Device::flex();
+    let device = test_device();
     let config = tiny();
     let model = config.init(&device);
     let expected = model.forward(sample_input(&device));
@@ -123,7 +127,7 @@ fn hf_named_checkpoint_round_trips() {
 
 #[test]
 fn unknown_extra_tensors_are_reported() {
-    let device = Device::flex();
+    let device = test_device();
     let config = tiny();
     let model = config.init(&device);
     let dir = tempfile::tempdir().unwrap();

@@ -1,9 +1,13 @@
 //! Parity of the BERT requirement encoder with sentence-transformers' all-MiniLM-L6-v2
 //! (reference values computed with PyTorch, `shared/fixtures/minilm-reference.json`).
 
+mod common;
+
+use common::test_device;
+
 use std::sync::OnceLock;
 
-use burn::tensor::{Device, Tensor, TensorData, Tolerance};
+use burn::tensor::{Tensor, TensorData, Tolerance};
 use modelgpt_core::RequirementEncoder;
 use modelgpt_targets::prelude::*;
 use serde::Deserialize;
@@ -32,15 +36,12 @@ fn reference() -> &'static Reference {
     })
 }
 
-fn device() -> Device {
-    Device::flex()
-}
 
 fn encoder() -> &'static BertRequirementEncoder {
     static ENC: OnceLock<BertRequirementEncoder> = OnceLock::new();
     ENC.get_or_init(|| {
         let dir = modelgpt_core::data::assets_dir().join("minilm");
-        BertRequirementEncoder::from_dir(&dir, &device())
+        BertRequirementEncoder::from_dir(&dir, &test_device())
             .unwrap_or_else(|e| panic!("loading {}: {e}", dir.display()))
     })
 }
@@ -161,10 +162,10 @@ fn works_as_a_requirement_encoder_trait_object() {
     let enc: &dyn RequirementEncoder = encoder();
     assert_eq!(enc.embed_dim(), 384);
     let out = enc
-        .encode(&["A cat sat on the mat.", "short"], &device())
+        .encode(&["A cat sat on the mat.", "short"], &test_device())
         .unwrap();
     assert_eq!(out.dims(), [2, 384]);
-    let empty = enc.encode(&[], &device()).unwrap();
+    let empty = enc.encode(&[], &test_device()).unwrap();
     assert_eq!(empty.dims(), [0, 384]);
 }
 
@@ -173,7 +174,7 @@ fn small_batches_give_the_same_embeddings() {
     // Batch size 4: three length-sorted batches, results put back in input order.
     let reference = reference();
     let dir = modelgpt_core::data::assets_dir().join("minilm");
-    let enc = BertRequirementEncoder::from_dir(&dir, &device())
+    let enc = BertRequirementEncoder::from_dir(&dir, &test_device())
         .unwrap()
         .with_batch_size(4)
         .unwrap();

@@ -1,5 +1,9 @@
 //! MLP target family, baseline training and save/load, through the public API only.
 
+mod common;
+
+use common::test_device;
+
 use burn::tensor::{Device, Tensor, TensorData, Tolerance};
 use modelgpt_core::{GeneratedParams, TargetFamily};
 use modelgpt_targets::{
@@ -9,9 +13,6 @@ use modelgpt_targets::{
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-fn device() -> Device {
-    Device::flex()
-}
 
 /// `rows x cols` uniform features in [-1, 1).
 fn features(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f32> {
@@ -50,7 +51,7 @@ fn tensor(x: &[f32], cols: usize, device: &Device) -> Tensor<2> {
 
 #[test]
 fn forward_with_equals_materialized_forward() {
-    let device = device();
+    let device = test_device();
     for activation in [
         MlpActivation::Relu,
         MlpActivation::Gelu,
@@ -76,7 +77,7 @@ fn forward_with_equals_materialized_forward() {
 
 #[test]
 fn to_params_inverts_materialize() {
-    let device = device();
+    let device = test_device();
     let spec = MlpSpec::new(4, 2).with_hidden(vec![3]);
     let family = MlpFamily::new(spec.clone()).unwrap();
     let model = spec.init_random(&device, 5).unwrap();
@@ -93,7 +94,7 @@ fn to_params_inverts_materialize() {
 
 #[test]
 fn logistic_regression_family_has_one_layer() {
-    let device = device();
+    let device = test_device();
     let spec = MlpSpec::new(3, 4).with_hidden(vec![]);
     let family = MlpFamily::new(spec.clone()).unwrap();
     assert_eq!(family.spec().len(), 2);
@@ -104,7 +105,7 @@ fn logistic_regression_family_has_one_layer() {
 
 #[test]
 fn gradient_reaches_the_generator() {
-    let device = device().autodiff();
+    let device = test_device().autodiff();
     let spec = MlpSpec::new(4, 3).with_hidden(vec![6]);
     let family = MlpFamily::new(spec).unwrap();
 
@@ -133,7 +134,7 @@ fn gradient_reaches_the_generator() {
 
 #[test]
 fn training_reaches_high_accuracy_on_a_separable_set() {
-    let device = device();
+    let device = test_device();
     let (x, y) = separable(1, 600, 4);
     let (xv, yv) = separable(2, 200, 4);
     let train = LabeledRows::new(&x, 4, &y).unwrap();
@@ -187,7 +188,7 @@ fn training_reaches_high_accuracy_on_a_separable_set() {
 
 #[test]
 fn same_seed_same_history() {
-    let device = device();
+    let device = test_device();
     let (x, y) = separable(5, 200, 3);
     let (xv, yv) = separable(6, 60, 3);
     let train = LabeledRows::new(&x, 3, &y).unwrap();
@@ -209,7 +210,7 @@ fn same_seed_same_history() {
 
 #[test]
 fn finetuning_starts_from_the_given_model() {
-    let device = device();
+    let device = test_device();
     let (x, y) = separable(8, 200, 3);
     let train = LabeledRows::new(&x, 3, &y).unwrap();
     let spec = MlpSpec::new(3, 3).with_hidden(vec![8]);
@@ -254,7 +255,7 @@ fn finetuning_starts_from_the_given_model() {
 
 #[test]
 fn bad_training_input_gives_typed_errors() {
-    let device = device();
+    let device = test_device();
     let x = [0.0f32; 6];
     let spec = MlpSpec::new(3, 2);
     let ok = LabeledRows::new(&x, 3, &[0, 1]).unwrap();
@@ -320,7 +321,7 @@ fn bad_training_input_gives_typed_errors() {
 
 #[test]
 fn save_load_round_trip() {
-    let device = device();
+    let device = test_device();
     let dir = tempfile::tempdir().unwrap();
     let spec = MlpSpec::new(4, 3)
         .with_hidden(vec![5, 6])
@@ -346,7 +347,7 @@ fn save_load_round_trip() {
 
 #[test]
 fn corrupt_or_mismatched_files_give_typed_errors() {
-    let device = device();
+    let device = test_device();
     let dir = tempfile::tempdir().unwrap();
     let weights = dir.path().join("model.safetensors");
     let spec_file = dir.path().join("mlp.json");

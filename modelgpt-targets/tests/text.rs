@@ -1,5 +1,9 @@
 //! Text LoRA family: PEFT export round trip and merged-weights equivalence on the real MiniLM.
 
+mod common;
+
+use common::test_device;
+
 use burn::tensor::{Device, Distribution, Tensor, Tolerance};
 use modelgpt_core::GeneratedParams;
 use modelgpt_core::data::assets_dir;
@@ -36,7 +40,7 @@ fn read_f32(st: &SafeTensors, name: &str) -> (Vec<usize>, Vec<f32>) {
 
 #[test]
 fn peft_export_round_trips_with_transposition() {
-    let device = Device::flex();
+    let device = test_device();
     let config = TextLoraConfig::default()
         .with_rank(4)
         .with_alpha(8.0)
@@ -109,7 +113,7 @@ fn peft_export_round_trips_with_transposition() {
 
 #[test]
 fn merged_checkpoint_equals_lora_forward_on_minilm() {
-    let device = Device::flex();
+    let device = test_device();
     let dir = assets_dir().join("minilm");
     let encoder = BertRequirementEncoder::from_dir(&dir, &device).unwrap();
     let family = TextLoraFamily::for_model(encoder.model(), TextLoraConfig::default(), 2).unwrap();

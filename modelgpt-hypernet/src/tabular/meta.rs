@@ -338,9 +338,9 @@ impl MetaTrainer {
             best = load_weights(self.hyper.init(device), &dir.join(BEST))?;
             optim = optim
                 .load(dir.join(OPTIM))
-                .map_err(|e| Error::CheckpointMismatch {
+                .map_err(|source| Error::Record {
                     path: dir.join(OPTIM),
-                    reason: format!("optimizer state unreadable: {e:?}"),
+                    source,
                 })?;
             if c.rule == MetaRule::Delta {
                 inner = load_inner(&dir.join(INNER), tasks.len(), &ad)?;
@@ -500,9 +500,9 @@ impl MetaTrainer {
                     modelgpt_core::replace_atomically(
                         &path,
                         |tmp| {
-                            optim.save(tmp).map_err(|e| Error::InvalidInput {
-                                what: "optimizer state".into(),
-                                reason: format!("{e:?}"),
+                            optim.save(tmp).map_err(|source| Error::Record {
+                                path: path.clone(),
+                                source,
                             })
                         },
                         |source| Error::Io {

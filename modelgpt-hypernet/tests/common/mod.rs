@@ -9,6 +9,11 @@ use modelgpt_hypernet::{EmbeddingCache, PreparedTask};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+/// The device every test runs on (flex: tests never depend on which GPU backend is compiled).
+pub fn test_device() -> Device {
+    Device::flex()
+}
+
 /// Embedding width of [`HashEncoder`].
 pub const D_EMBED: usize = 32;
 
