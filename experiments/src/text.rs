@@ -14,10 +14,9 @@ use anyhow::{Context, Result, bail};
 use burn::module::{Module, Param};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
-use modelgpt_core::data::Dataset;
+use modelgpt_core::data::{Dataset, sample_per_class, sample_stratified};
 use modelgpt_core::{GeneratedParams, Modality};
 use modelgpt_datasets::Catalog;
-use modelgpt_hypernet::text::support_rows;
 use modelgpt_hypernet::{
     TextHyperNet, TextHyperNetConfig, TextMetaConfig, TextMetaReport, TextMetaTask, TextTaskInput,
     meta_train_text,
@@ -156,27 +155,11 @@ impl PreparedText {
 
 pub use modelgpt_hypernet::label_text;
 
-/// A stratified subsample of `rows` of at most `max` rows (class proportions kept).
+/// A stratified subsample of `rows` of at most `max` rows (class proportions kept;
+/// [`sample_stratified`]).
 pub fn stratified(rows: &[usize], targets: &[usize], max: usize, seed: u64) -> Vec<usize> {
-    let mut rng = SplitMix::new(seed);
     let k = targets.iter().copied().max().map_or(0, |m| m + 1);
-    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); k];
-    for &r in rows {
-        by_class[targets[r]].push(r);
-    }
-    let mut keyed: Vec<(f64, usize)> = Vec::new();
-    for mut class in by_class {
-        rng.shuffle(&mut class);
-        let len = class.len() as f64;
-        keyed.extend(
-            class
-                .into_iter()
-                .enumerate()
-                .map(|(i, r)| ((i as f64 + 0.5) / len, r)),
-        );
-    }
-    keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-    keyed.into_iter().take(max).map(|(_, r)| r).collect()
+    sample_stratified(targets, rows, k, max, seed)
 }
 
 fn to_host(t: Tensor<2>) -> Result<Vec<f32>> {
@@ -322,7 +305,7 @@ pub fn encode_labels(encoder: &BertRequirementEncoder, labels: &[String]) -> Res
 /// The support rows the generator reads for a task: up to `per_class` training texts per class.
 pub fn task_support(t: &PreparedText, per_class: usize, seed: u64) -> Vec<usize> {
     let all: Vec<usize> = (0..t.train.targets.len()).collect();
-    support_rows(&t.train.targets, &all, t.n_classes(), per_class, seed)
+    sample_per_class(&t.train.targets, &all, t.n_classes(), per_class, seed)
 }
 
 /// Generates adapters + head from embedded inputs: summarises the support embeddings

@@ -62,7 +62,7 @@ pub mod shipped;
 mod spectral;
 pub mod tabular;
 pub mod text;
-mod trunk;
+pub mod trunk;
 
 pub use atomic::write_atomic;
 pub use checkpoint::{CHECKPOINT_VERSION, Manifest};

@@ -58,7 +58,7 @@ impl TrunkConfig {
     }
 }
 
-/// The shared trunk: requirement embedding to task code `z`. See the [module docs](self).
+/// The shared trunk: requirement embedding to task code `z`. See the [module docs](crate::trunk).
 #[derive(Module, Debug)]
 pub struct Trunk {
     layers: Vec<SpectralLinear>,

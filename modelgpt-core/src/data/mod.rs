@@ -32,12 +32,14 @@ mod assets;
 mod csv;
 mod image;
 mod preprocess;
+mod sample;
 mod split;
 mod tabular;
 mod text;
 
 pub(crate) use assets::FETCH_HINT;
 pub use assets::{ASSETS_ENV, asset, asset_in, assets_dir, decode_utf8};
+pub use sample::{sample_per_class, sample_stratified, shuffled_by_class};
 pub use csv::{CsvTable, Record, check_width, parse_records, read_csv_table};
 pub use image::ImageDataset;
 pub use preprocess::{Matrix, TabularPreprocessor};
@@ -186,15 +188,8 @@ pub(crate) fn pick_profile_rows(
     seed: u64,
 ) -> Vec<usize> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut per_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
-    for (i, &t) in targets.iter().enumerate() {
-        if let Some(v) = per_class.get_mut(t) {
-            v.push(i);
-        }
-    }
-    for v in &mut per_class {
-        v.shuffle(&mut rng);
-    }
+    let all: Vec<usize> = (0..targets.len()).collect();
+    let per_class = shuffled_by_class(targets, &all, n_classes, &mut rng);
     let mut order: Vec<usize> = (0..n_classes).collect();
     order.shuffle(&mut rng);
     let mut out = Vec::new();

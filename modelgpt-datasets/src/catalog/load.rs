@@ -6,10 +6,8 @@ use std::path::Path;
 use modelgpt_core::Error as CoreError;
 use modelgpt_core::data::{
     ColumnValues, CsvTable, Dataset, ImageDataset, TabularDataset, TextDataset, asset_in,
+    sample_per_class,
 };
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 use super::CAP_SEED;
 use super::table::{Info, Loader};
@@ -178,25 +176,11 @@ fn finish(dataset: &mut Dataset, info: &Info) {
     }
 }
 
-/// Keeps at most `cap` rows per class: rows of each class in seeded random order, the first `cap`
-/// kept, the result returned in ascending (file) order.
+/// Keeps at most `cap` rows per class ([`sample_per_class`], the one per-class sampler), the
+/// result returned in ascending (file) order.
 fn cap_per_class(targets: &[usize], n_classes: usize, cap: usize, seed: u64) -> Vec<usize> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut idx: Vec<usize> = (0..targets.len()).collect();
-    idx.shuffle(&mut rng);
-    let mut taken = vec![0usize; n_classes];
-    let mut keep: Vec<usize> = idx
-        .into_iter()
-        .filter(|&i| {
-            let t = targets[i];
-            if taken[t] < cap {
-                taken[t] += 1;
-                true
-            } else {
-                false
-            }
-        })
-        .collect();
+    let all: Vec<usize> = (0..targets.len()).collect();
+    let mut keep = sample_per_class(targets, &all, n_classes, cap, seed);
     keep.sort_unstable();
     keep
 }

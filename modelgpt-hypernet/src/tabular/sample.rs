@@ -48,7 +48,8 @@ impl TaskSample {
     /// at least [`LDA_SHRINKAGE_FLOOR`] shrinkage; see [`TaskSample::from_rows_shrunk`].
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when shapes disagree, the sample is empty, or a label is out of range.
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) when shapes disagree, the sample is
+    /// empty, or a label is out of range.
     pub fn from_rows(
         x: &[f32],
         cols: usize,
@@ -63,7 +64,7 @@ impl TaskSample {
     /// (in `[0, 1]`; 1 gives a nearest-class-mean rule with priors).
     ///
     /// # Errors
-    /// As [`TaskSample::from_rows`], and [`Error::InvalidInput`] for `min_shrinkage` outside
+    /// As [`TaskSample::from_rows`], and [`Error::InvalidInput`](crate::Error::InvalidInput) for `min_shrinkage` outside
     /// `[0, 1]`.
     pub fn from_rows_shrunk(
         x: &[f32],

@@ -1,10 +1,10 @@
 //! The text facade: labelled texts and a requirement in, LoRA adapters + classification head for
 //! the frozen MiniLM out ([`TextModelGpt`] → [`TailoredTextModel`]), the text counterpart of the
 //! tabular [`TabularModelGpt`](crate::TabularModelGpt); both implement
-//! [`ModelCustomizer`](modelgpt_core::ModelCustomizer).
+//! [`ModelCustomizer`].
 //!
 //! ```text
-//! TextDataset ─► support_rows (≤ n per class, seed 42) ─► frozen MiniLM ─► sentence embeddings ─┐
+//! TextDataset ─► sample_per_class (≤ n/class, seed 42) ─► frozen MiniLM ─► sentence embeddings ─┐
 //! requirement, label names ─► frozen MiniLM ─► embeddings ──────────────────────────────────────┤
 //!                                                                                                ▼
 //!                   TextSample (prototypes, shrunk LDA) ─► TextHyperNet ─► GeneratedParams (LoRA + head)
@@ -23,7 +23,7 @@ use burn::tensor::{Device, Shape, Tensor};
 use modelgpt_core::{
     GeneratedParams, GenerationTiming, Modality, ModelCustomizer, Requirement, TailoredModel,
 };
-use modelgpt_core::data::TextDataset;
+use modelgpt_core::data::{TextDataset, sample_per_class};
 use modelgpt_targets::{
     BertRequirementEncoder, PrefixFeatures, TextLoraFamily, encode_prefix, save_merged,
     save_peft_adapter,
@@ -32,7 +32,6 @@ use modelgpt_targets::{
 use modelgpt_targets::metrics::argmax;
 
 use super::hypernet::{TextHyperNet, TextHyperNetConfig, TextTaskInput};
-use super::sample::support_rows;
 use crate::encode::{EmbeddingCache, MEMO_CAPACITY};
 use crate::error::{Error, Result};
 
@@ -80,7 +79,7 @@ impl TextModelGpt {
     /// [`with_support_per_class`](Self::with_support_per_class) says otherwise.
     pub const DEFAULT_SUPPORT_PER_CLASS: usize = 64;
 
-    /// Seed of the support-text choice ([`support_rows`]): the same data set gives the same
+    /// Seed of the support-text choice ([`sample_per_class`]): the same data set gives the same
     /// support, hence the same model.
     pub const SUPPORT_SEED: u64 = 42;
 
@@ -264,7 +263,7 @@ impl TextModelGpt {
         }
         let family = TextLoraFamily::for_model(self.encoder.model(), self.config.lora.clone(), k)?;
         let all: Vec<usize> = (0..n).collect();
-        let support = support_rows(
+        let support = sample_per_class(
             &data.targets,
             &all,
             k,

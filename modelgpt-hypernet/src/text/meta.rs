@@ -15,7 +15,8 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::hypernet::{TextHyperNet, TextHyperNetConfig, TextTaskInput};
-use super::sample::{TextSample, support_rows};
+use super::sample::TextSample;
+use modelgpt_core::data::sample_per_class;
 use crate::error::{Error, Result};
 
 /// One meta-training task: cached frozen-prefix features of its training texts plus the
@@ -171,7 +172,7 @@ pub fn meta_train_text(
         all.shuffle(&mut rng);
         let b = meta.batch_size.min(n.saturating_sub(task.n_classes)).max(1);
         let (batch, rest) = all.split_at(b);
-        let support = support_rows(
+        let support = sample_per_class(
             &task.targets,
             rest,
             task.n_classes,

@@ -16,4 +16,4 @@ pub use crate::encode::MEMO_CAPACITY;
 pub use facade::{TailoredTextModel, TextModelGpt, label_text};
 pub use hypernet::{TEXT_HYPERNET_VERSION, TextHyperNet, TextHyperNetConfig, TextTaskInput};
 pub use meta::{TextMetaConfig, TextMetaReport, TextMetaTask, meta_train_text};
-pub use sample::{TextSample, prototypes, support_rows};
+pub use sample::{TextSample, prototypes};

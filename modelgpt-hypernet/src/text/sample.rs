@@ -2,10 +2,6 @@
 //! and the shrunk linear discriminant ([`ShrunkLda`], shared with the tabular wing) of their
 //! frozen-encoder sentence embeddings.
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-
 use crate::error::Result;
 use crate::lda::ShrunkLda;
 
@@ -32,12 +28,12 @@ impl TextSample {
     /// the frozen encoder) with classes `targets` (`< n_classes`, one per row of `embeddings`).
     ///
     /// The within-class covariance is shrunk towards its mean diagonal with the Ledoit–Wolf
-    /// intensity, at least `min_shrinkage` (in `[0, 1]`; [`TextHyperNetConfig::min_shrinkage`]),
+    /// intensity, at least `min_shrinkage` (in `[0, 1]`; [`TextHyperNetConfig::min_shrinkage`](crate::TextHyperNetConfig::min_shrinkage)),
     /// so a handful of texts per class gives a nearest-mean classifier and many texts a full
     /// discriminant. A class without texts gets a zero prototype and direction and a low prior.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when shapes disagree, `rows` is empty, a row or class is out of
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) when shapes disagree, `rows` is empty, a row or class is out of
     /// range, there are fewer than 2 classes, or `min_shrinkage` is outside `[0, 1]`.
     pub fn from_embeddings(
         embeddings: &[f32],
@@ -88,29 +84,6 @@ pub fn prototypes(
     out
 }
 
-/// Up to `per_class` rows of each class, chosen at random (seeded) among `rows` (all of a
-/// class's rows when it has fewer).
-pub fn support_rows(
-    targets: &[usize],
-    rows: &[usize],
-    n_classes: usize,
-    per_class: usize,
-    seed: u64,
-) -> Vec<usize> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
-    for &r in rows {
-        if targets[r] < n_classes {
-            by_class[targets[r]].push(r);
-        }
-    }
-    let mut out = Vec::new();
-    for mut class_rows in by_class {
-        class_rows.shuffle(&mut rng);
-        out.extend(class_rows.into_iter().take(per_class));
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {
@@ -121,12 +94,5 @@ mod tests {
         let emb = [1.0, 0.0, 3.0, 0.0, 0.0, 2.0];
         let p = prototypes(&emb, 2, &[0, 0, 1], &[0, 1, 2], 3);
         assert_eq!(p, vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
-    }
-
-    #[test]
-    fn support_is_capped_per_class() {
-        let targets = [0, 0, 0, 1, 1, 2];
-        let s = support_rows(&targets, &[0, 1, 2, 3, 4, 5], 3, 2, 1);
-        assert_eq!(s.len(), 5);
     }
 }
