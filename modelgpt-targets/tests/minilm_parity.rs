@@ -1,11 +1,13 @@
 //! Parity of the BERT requirement encoder with sentence-transformers' all-MiniLM-L6-v2
-//! (reference values computed with PyTorch, `shared/fixtures/minilm-reference.json`).
+//! (reference values computed with PyTorch: `tests/fixtures/minilm-reference.json`, a verbatim
+//! copy of the project's `shared/fixtures/minilm-reference.json`, kept in the repository so the
+//! tests read only files inside it, wherever the clone is).
 
 mod common;
 
-use common::test_device;
-
 use std::sync::OnceLock;
+
+use common::test_device;
 
 use burn::tensor::{Tensor, TensorData, Tolerance};
 use modelgpt_core::RequirementEncoder;
@@ -14,7 +16,7 @@ use serde::Deserialize;
 
 const REFERENCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/minilm-reference.json"
+    "/tests/fixtures/minilm-reference.json"
 );
 const TOL: f32 = 1e-4;
 
