@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `--retrain` meta-trains the hypernetworks from scratch instead (cached in `$MODELGPT_CACHE`,
-//! default `.modelgpt-cache/`; about 5 minutes on 2 cores); `--fresh` also drops that cache and the
+//! default `.modelgpt-cache/`; about 7 minutes on 2 cores); `--fresh` also drops that cache and the
 //! cached baselines. The experiment itself lives in `modelgpt-experiments`
 //! ([`modelgpt_experiments::tabular::run_report`]).
 

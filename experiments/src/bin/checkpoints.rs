@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Meta-training state is kept in `$MODELGPT_CACHE` (default `.modelgpt-cache/`), so an
-//! interrupted run resumes; about 10 minutes on 2 CPU cores. The files are overwritten in place
+//! interrupted run resumes; about 15 minutes on 2 CPU cores. The files are overwritten in place
 //! (the library embeds them, so they must exist when it is built).
 
 use std::path::PathBuf;
