@@ -23,8 +23,8 @@ use modelgpt_core::data::{TextDataset, assets_dir};
 use modelgpt_examples::{device, load_encoder};
 use modelgpt_experiments::text::{TextExperimentConfig, run_experiment};
 use modelgpt_hypernet::{TextHyperNet, TextModelGpt, shipped};
-use modelgpt_targets::metrics::argmax;
 use modelgpt_llm::RequirementGenerator;
+use modelgpt_targets::metrics::argmax;
 
 /// Generate a LoRA adapter + head for a BERT-family text classifier.
 #[derive(Parser, Debug)]

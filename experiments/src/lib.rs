@@ -14,7 +14,6 @@
 pub mod tabular;
 pub mod text;
 
-
 use std::path::PathBuf;
 
 use anyhow::Context;

@@ -13,11 +13,11 @@ use modelgpt_core::data::Dataset;
 use modelgpt_core::{Modality, RequirementEncoder};
 use modelgpt_datasets::Catalog;
 use modelgpt_hypernet::tabular::evaluate_generated;
-use modelgpt_targets::metrics::accuracy;
 use modelgpt_hypernet::{
     EmbeddingCache, HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig,
     MetaTrainReport, MetaTrainer, PaperTask, PreparedTask, TaskSample, to_params,
 };
+use modelgpt_targets::metrics::accuracy;
 use modelgpt_targets::train::{
     EpochStats, LabeledRows, TrainConfig, logistic_regression, majority_accuracy, time_to_reach,
     train_classifier,
@@ -92,12 +92,9 @@ pub fn prepare_tasks(
     let mut seen = Vec::new();
     let mut heldout = Vec::new();
     let entries: Vec<_> = catalog.by_modality(Modality::Tabular).cloned().collect();
-    let bar = indicatif::ProgressBar::new(entries.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "prepare  [{elapsed_precise}] {bar:30} {pos}/{len} tasks {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    let bar = progress_bar(
+        entries.len(),
+        "prepare  [{elapsed_precise}] {bar:30} {pos}/{len} tasks {msg}",
     );
     for entry in entries {
         bar.set_message(entry.name.clone());
@@ -126,6 +123,16 @@ pub fn prepare_tasks(
     bar.finish_and_clear();
     cache.save()?;
     Ok(TaskSet { seen, heldout })
+}
+
+/// A progress bar over `len` items with `template` (the plain bar if the template is invalid).
+fn progress_bar(len: usize, template: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 /// The variant users get: general mode, end-to-end rule.
@@ -340,12 +347,9 @@ pub fn all_baselines(
         .filter(|t| !cached.1.contains_key(&t.name))
         .collect();
     if !todo.is_empty() {
-        let bar = indicatif::ProgressBar::new(todo.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "baseline [{elapsed_precise}] {bar:30} {pos}/{len} tasks, ETA {eta} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        let bar = progress_bar(
+            todo.len(),
+            "baseline [{elapsed_precise}] {bar:30} {pos}/{len} tasks, ETA {eta} {msg}",
         );
         for t in todo {
             bar.set_message(t.name.clone());
@@ -733,7 +737,6 @@ pub fn write_reports(
     modelgpt_hypernet::write_atomic(&mdp, md.as_bytes())?;
     Ok((json, mdp))
 }
-
 
 /// Validation-accuracy curves of finetuning one task from the generated weights (ModelGPT-F) and
 /// from a random initialisation.

@@ -74,9 +74,8 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
         DataProfile, Device, Error, GeneratedParams, GenerationTiming, LanguageModel, Modality,
-        ModelCustomizer, ParamRole, ParamSpec, TailoredModel,
-        Prompt, Requirement, RequirementEncoder, Result, SampleRecord, TargetFamily, TaskSpec,
-        Tensor,
+        ModelCustomizer, ParamRole, ParamSpec, Prompt, Requirement, RequirementEncoder, Result,
+        SampleRecord, TailoredModel, TargetFamily, TaskSpec, Tensor,
     };
 }
 

@@ -130,11 +130,10 @@ pub fn manifest_from_bytes<C: DeserializeOwned>(
     origin: &Path,
     modality: Modality,
 ) -> Result<Manifest<C>> {
-    let manifest: Manifest<C> =
-        serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            path: origin.to_path_buf(),
-            source,
-        })?;
+    let manifest: Manifest<C> = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+        path: origin.to_path_buf(),
+        source,
+    })?;
     if manifest.version != CHECKPOINT_VERSION {
         return Err(Error::CheckpointMismatch {
             path: origin.to_path_buf(),
@@ -147,10 +146,7 @@ pub fn manifest_from_bytes<C: DeserializeOwned>(
     if manifest.modality != modality {
         return Err(Error::CheckpointMismatch {
             path: origin.to_path_buf(),
-            reason: format!(
-                "a {} hypernetwork, not a {modality} one",
-                manifest.modality
-            ),
+            reason: format!("a {} hypernetwork, not a {modality} one", manifest.modality),
         });
     }
     Ok(manifest)

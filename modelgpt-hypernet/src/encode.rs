@@ -99,7 +99,10 @@ impl EmbeddingCache {
         }
         for chunk in missing.chunks(32) {
             let emb = encoder.encode(chunk, device)?;
-            let values = emb.try_into_data()?.convert::<f32>().try_into_vec::<f32>()?;
+            let values = emb
+                .try_into_data()?
+                .convert::<f32>()
+                .try_into_vec::<f32>()?;
             for (i, t) in chunk.iter().enumerate() {
                 self.map
                     .insert((*t).to_string(), values[i * dim..(i + 1) * dim].to_vec());

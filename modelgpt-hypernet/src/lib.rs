@@ -87,7 +87,10 @@ pub use text::{
 };
 
 /// The tabular facade under its old name.
-#[deprecated(since = "0.1.0", note = "renamed to `TabularModelGpt` (the name says the modality)")]
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed to `TabularModelGpt` (the name says the modality)"
+)]
 pub type ModelGpt = TabularModelGpt;
 
 /// The types most programs need.

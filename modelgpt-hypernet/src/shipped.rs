@@ -82,11 +82,7 @@ impl Embedded {
     }
 
     fn manifest<C: DeserializeOwned>(&self, modality: Modality) -> Result<Manifest<C>> {
-        crate::checkpoint::manifest_from_bytes(
-            self.manifest,
-            &self.origin(MANIFEST_FILE),
-            modality,
-        )
+        crate::checkpoint::manifest_from_bytes(self.manifest, &self.origin(MANIFEST_FILE), modality)
     }
 }
 
@@ -96,9 +92,17 @@ pub type ShippedTabular = (HyperNet, HyperNetConfig, Option<MetaTrainReport>);
 /// A shipped text hypernetwork with its configuration and meta-training report.
 pub type ShippedText = (TextHyperNet, TextHyperNetConfig, Option<TextMetaReport>);
 
-fn report<R: DeserializeOwned>(value: Option<serde_json::Value>, origin: PathBuf) -> Result<Option<R>> {
+fn report<R: DeserializeOwned>(
+    value: Option<serde_json::Value>,
+    origin: PathBuf,
+) -> Result<Option<R>> {
     value
-        .map(|v| serde_json::from_value(v).map_err(|source| Error::Json { path: origin, source }))
+        .map(|v| {
+            serde_json::from_value(v).map_err(|source| Error::Json {
+                path: origin,
+                source,
+            })
+        })
         .transpose()
 }
 

@@ -3,7 +3,7 @@
 mod common;
 
 use burn::tensor::Device;
-use common::{test_device, D_EMBED, HashEncoder};
+use common::{D_EMBED, HashEncoder, test_device};
 use modelgpt_core::Requirement;
 use modelgpt_core::data::{CsvTable, TabularDataset};
 use modelgpt_hypernet::{Error, HyperNetConfig, TabularModelGpt};

@@ -6,19 +6,18 @@ mod common;
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{test_device, D_EMBED, HashEncoder, TaskShape};
+use common::{D_EMBED, HashEncoder, TaskShape, test_device};
 use modelgpt_core::data::{CsvTable, TabularDataset};
 use modelgpt_core::{Requirement, TargetFamily};
-use modelgpt_targets::metrics::cross_entropy;
 use modelgpt_hypernet::{
-    Error, HyperNet, HyperNetConfig, TabularModelGpt, PaperTask, TaskContext, TaskSample, build_context,
-    to_params,
+    Error, HyperNet, HyperNetConfig, PaperTask, TabularModelGpt, TaskContext, TaskSample,
+    build_context, to_params,
 };
 use modelgpt_targets::MlpFamily;
+use modelgpt_targets::metrics::cross_entropy;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serial_test::serial;
-
 
 /// A random standardised sample of `rows x d` with labels cycling over `k` classes, and its
 /// context (random embeddings).
@@ -432,13 +431,23 @@ fn tailor_through_traits<'a, C: modelgpt_core::ModelCustomizer>(
     requirement: &Requirement,
     inputs: &<C::Tailored<'a> as modelgpt_core::TailoredModel>::Input,
     dir: &std::path::Path,
-) -> (Vec<usize>, Vec<String>, modelgpt_core::GenerationTiming, usize) {
+) -> (
+    Vec<usize>,
+    Vec<String>,
+    modelgpt_core::GenerationTiming,
+    usize,
+) {
     use modelgpt_core::TailoredModel;
     let model = customizer.tailor(sample, requirement).unwrap();
     let predicted = model.predict(inputs).unwrap();
     let labels = model.predict_labels(inputs).unwrap();
     model.save(dir).unwrap();
-    (predicted, labels, model.timing(), model.n_generated_params())
+    (
+        predicted,
+        labels,
+        model.timing(),
+        model.n_generated_params(),
+    )
 }
 
 #[test]
@@ -475,7 +484,11 @@ fn tabular_facade_works_through_the_customizer_traits() {
         .zip(&sample.targets)
         .filter(|(p, t)| p == t)
         .count();
-    assert!(hits * 10 >= sample.n_rows() * 8, "{hits} of {}", sample.n_rows());
+    assert!(
+        hits * 10 >= sample.n_rows() * 8,
+        "{hits} of {}",
+        sample.n_rows()
+    );
     assert_eq!(labels[0], sample.label_names[predicted[0]]);
     assert_eq!(timing.n_sample, sample.n_rows());
     assert!(timing.total_ms() > 0.0);

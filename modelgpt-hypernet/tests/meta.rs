@@ -8,15 +8,14 @@ mod common;
 use std::path::Path;
 
 use burn::tensor::Device;
-use common::{test_device, D_EMBED, HashEncoder, weights_of};
+use common::{D_EMBED, HashEncoder, test_device, weights_of};
 use modelgpt_core::Requirement;
 use modelgpt_hypernet::{
     EpochReport, Error, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainReport,
-    MetaTrainer, TabularModelGpt, PaperTask, PreparedTask, TailoredTabularModel,
+    MetaTrainer, PaperTask, PreparedTask, TabularModelGpt, TailoredTabularModel,
 };
 use modelgpt_targets::train::{LabeledRows, TrainConfig, predict, train_classifier};
 use serial_test::serial;
-
 
 fn hyper_config() -> HyperNetConfig {
     HyperNetConfig::general(D_EMBED)

@@ -68,12 +68,12 @@ pub use bert::{
     l2_normalize, load_bert, mean_pool,
 };
 pub use error::{Error, Result};
+pub use metrics::{accuracy, argmax, argmax_rows, cross_entropy};
 pub use mlp::{Mlp, MlpActivation, MlpFamily, MlpSpec};
 pub use peft::{PeftAdapterConfig, save_merged, save_peft_adapter};
 pub use text::{
     PrefixFeatures, TextLoraBatch, TextLoraConfig, TextLoraFamily, TextLoraModule, encode_prefix,
 };
-pub use metrics::{accuracy, argmax, argmax_rows, cross_entropy};
 pub use train::{
     EpochStats, LabeledRows, TrainConfig, TrainOutcome, logistic_regression, majority_accuracy,
     predict, time_to_reach, train_classifier,

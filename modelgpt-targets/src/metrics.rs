@@ -92,7 +92,11 @@ pub fn hit_rate(predicted: &[usize], targets: &[usize]) -> f64 {
     if targets.is_empty() {
         return 0.0;
     }
-    let hits = predicted.iter().zip(targets).filter(|(p, t)| p == t).count();
+    let hits = predicted
+        .iter()
+        .zip(targets)
+        .filter(|(p, t)| p == t)
+        .count();
     hits as f64 / targets.len() as f64
 }
 

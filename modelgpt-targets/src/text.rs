@@ -722,7 +722,6 @@ impl TextLoraModule {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -405,7 +405,6 @@ pub fn time_to_reach(history: &[EpochStats], target_acc: f32) -> Option<f64> {
         .map(|s| s.elapsed_ms)
 }
 
-
 /// Predicted class of every row, in one forward pass on the model's device.
 ///
 /// # Shapes
@@ -455,9 +454,6 @@ pub fn majority_accuracy(y_train: &[usize], y_test: &[usize]) -> f32 {
     }
     y_test.iter().filter(|&&c| c == majority).count() as f32 / y_test.len() as f32
 }
-
-
-
 
 fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3

@@ -261,4 +261,3 @@ fn invalid_config_values_are_typed() {
     let err = load(dir.path(), &minilm().join("model.safetensors")).unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
 }
-

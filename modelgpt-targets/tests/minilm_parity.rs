@@ -38,7 +38,6 @@ fn reference() -> &'static Reference {
     })
 }
 
-
 fn encoder() -> &'static BertRequirementEncoder {
     static ENC: OnceLock<BertRequirementEncoder> = OnceLock::new();
     ENC.get_or_init(|| {

@@ -13,7 +13,6 @@ use modelgpt_targets::{
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-
 /// `rows x cols` uniform features in [-1, 1).
 fn features(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f32> {
     (0..rows * cols)

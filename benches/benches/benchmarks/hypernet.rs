@@ -16,9 +16,9 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use modelgpt_core::TargetFamily;
-use modelgpt_targets::metrics::cross_entropy;
 use modelgpt_hypernet::{HyperNetConfig, TaskSample, build_context, to_params};
 use modelgpt_targets::MlpFamily;
+use modelgpt_targets::metrics::cross_entropy;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 

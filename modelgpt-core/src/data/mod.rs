@@ -39,10 +39,10 @@ mod text;
 
 pub(crate) use assets::FETCH_HINT;
 pub use assets::{ASSETS_ENV, asset, asset_in, assets_dir, decode_utf8};
-pub use sample::{sample_per_class, sample_stratified, shuffled_by_class};
 pub use csv::{CsvTable, Record, check_width, parse_records, read_csv_table};
 pub use image::ImageDataset;
 pub use preprocess::{Matrix, TabularPreprocessor};
+pub use sample::{sample_per_class, sample_stratified, shuffled_by_class};
 pub use split::Split;
 pub use tabular::{Column, ColumnKind, ColumnValues, TabularDataset, is_missing};
 pub use text::{PROFILE_TEXT_CHARS, TextDataset};

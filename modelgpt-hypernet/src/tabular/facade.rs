@@ -16,12 +16,12 @@ use modelgpt_targets::train::{
 use modelgpt_targets::{Mlp, MlpFamily};
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::write_atomic;
-use crate::encode::EmbeddingCache;
-use crate::error::{Error, Result};
 use super::hypernet::{HyperNet, HyperNetConfig, to_params};
 use super::sample::TaskSample;
 use super::tasks::{build_context, feature_text};
+use crate::atomic::write_atomic;
+use crate::encode::EmbeddingCache;
+use crate::error::{Error, Result};
 
 /// Builder of a [`TabularModelGpt`]; validation happens once, in [`build`](Self::build).
 #[derive(Debug, Default)]
@@ -76,7 +76,8 @@ impl TabularModelGptBuilder {
             (None, None, false) => {
                 return Err(Error::InvalidConfig {
                     field: "hypernet",
-                    reason: "give a trained hypernetwork, a checkpoint folder or `.shipped()`".into(),
+                    reason: "give a trained hypernetwork, a checkpoint folder or `.shipped()`"
+                        .into(),
                 });
             }
             _ => {
@@ -107,7 +108,6 @@ impl TabularModelGptBuilder {
     }
 }
 
-
 /// Requirement + sample in, tailored MLP out, in one hypernetwork forward pass.
 #[derive(Debug)]
 pub struct TabularModelGpt {
@@ -117,7 +117,6 @@ pub struct TabularModelGpt {
     device: Device,
     cache: Mutex<EmbeddingCache>,
 }
-
 
 impl TabularModelGpt {
     /// A builder.
@@ -298,7 +297,10 @@ impl TailoredTabularModel {
         let k = self.mlp.n_classes();
         let input = Tensor::<2>::from_data(TensorData::new(x, [rows.len(), d]), &self.mlp.device());
         let probs = burn::tensor::activation::softmax(self.mlp.forward(input), 1);
-        let values = probs.try_into_data()?.convert::<f32>().try_into_vec::<f32>()?;
+        let values = probs
+            .try_into_data()?
+            .convert::<f32>()
+            .try_into_vec::<f32>()?;
         Ok(values.chunks(k.max(1)).map(<[f32]>::to_vec).collect())
     }
 

@@ -8,11 +8,11 @@ use modelgpt_core::{GeneratedParams, Modality, TargetFamily};
 use modelgpt_targets::{MlpActivation, MlpFamily, MlpSpec};
 use serde::{Deserialize, Serialize};
 
+use super::general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
 use super::meta::MetaTrainReport;
+use super::paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 use crate::checkpoint::{Manifest, load_checkpoint, save_checkpoint};
 use crate::error::Result;
-use super::general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
-use super::paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 
 /// Which hypernetwork design to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -162,8 +162,9 @@ impl HyperNet {
     /// [`Error::CheckpointMismatch`](crate::Error::CheckpointMismatch) for a checkpoint of
     /// another layout version or modality.
     pub fn load(dir: &Path, device: &Device) -> Result<(Self, HyperNetConfig)> {
-        let (model, manifest) =
-            load_checkpoint(dir, Modality::Tabular, |c: &HyperNetConfig| Ok(c.init(device)))?;
+        let (model, manifest) = load_checkpoint(dir, Modality::Tabular, |c: &HyperNetConfig| {
+            Ok(c.init(device))
+        })?;
         Ok((model, manifest.config))
     }
 }

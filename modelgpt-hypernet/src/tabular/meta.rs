@@ -35,13 +35,12 @@ use serde::{Deserialize, Serialize};
 
 use modelgpt_targets::metrics::{accuracy, cross_entropy};
 
-use crate::atomic::write_atomic;
-use crate::checkpoint::{Manifest, WEIGHTS_FILE, load_weights, save_checkpoint};
-use modelgpt_core::Modality;
-use crate::error::{Error, Result};
 use super::general::MlpTensors;
 use super::hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
 use super::tasks::{PreparedTask, SplitData, TaskView};
+use crate::atomic::write_atomic;
+use crate::checkpoint::{WEIGHTS_FILE, load_weights};
+use crate::error::{Error, Result};
 
 /// Outer update rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -156,8 +155,6 @@ const LAST: &str = "last.bpk";
 const OPTIM: &str = "optimizer.bin";
 const STATE: &str = "state.json";
 const INNER: &str = "inner_adam.safetensors";
-
-
 
 /// Generates a task's model and returns its accuracy on `split` (no autodiff).
 ///
@@ -488,9 +485,7 @@ impl MetaTrainer {
             if let Some(dir) = &self.checkpoint_dir {
                 // The best weights in the checkpoint layout: a finished (or interrupted) run's
                 // folder loads with `HyperNet::load` / `TabularModelGptBuilder::checkpoint`.
-                let manifest =
-                    Manifest::new(Modality::Tabular, self.hyper.clone()).with_report(&report)?;
-                save_checkpoint(dir, &manifest, &best)?;
+                best.save(&self.hyper, dir, Some(&report))?;
                 if !finished {
                     save_resumable(&model, &dir.join(LAST))?;
                     if c.rule == MetaRule::Delta {
@@ -615,7 +610,6 @@ fn family_spec(family: &MlpFamily) -> modelgpt_core::ParamSpec {
     family.spec().clone()
 }
 
-
 /// Saves the module for resuming, in burn's own format, which keeps the parameter ids the
 /// optimizer state is keyed by (safetensors does not). Written to a temporary file, then renamed.
 fn save_resumable<M: Module>(module: &M, path: &Path) -> Result<()> {
@@ -725,4 +719,3 @@ fn load_inner(path: &Path, n_tasks: usize, device: &Device) -> Result<Vec<Option
     }
     Ok(inner)
 }
-

@@ -20,7 +20,9 @@ pub mod tasks;
 pub use facade::{TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel};
 pub use general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
 pub use hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
-pub use meta::{EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, evaluate_generated};
+pub use meta::{
+    EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, evaluate_generated,
+};
 pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
 pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};

@@ -14,8 +14,8 @@ use burn::tensor::Device;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use super::general::MlpTensors;
+use crate::error::{Error, Result};
 use crate::trunk::{Trunk, TrunkConfig};
 
 /// A task known to a [`PaperHyperNet`]: its name and the shapes of its task-specific tensors.

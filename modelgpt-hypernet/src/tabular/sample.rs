@@ -40,7 +40,6 @@ pub struct TaskSample {
     pub class_offsets: Vec<f32>,
 }
 
-
 impl TaskSample {
     /// Summarises `rows` of `x` (`[n, cols]` row-major) with labels `y` (`< n_classes`).
     ///

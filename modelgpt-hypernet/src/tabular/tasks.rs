@@ -8,10 +8,10 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::encode::EmbeddingCache;
-use crate::error::{Error, Result};
 use super::general::TaskContext;
 use super::sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
+use crate::encode::EmbeddingCache;
+use crate::error::{Error, Result};
 
 /// Rows and labels of one split, features preprocessed (row-major `[rows, cols]`).
 #[derive(Debug, Clone, Default)]

@@ -20,10 +20,10 @@ use std::time::Instant;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Shape, Tensor};
+use modelgpt_core::data::{TextDataset, sample_per_class};
 use modelgpt_core::{
     GeneratedParams, GenerationTiming, Modality, ModelCustomizer, Requirement, TailoredModel,
 };
-use modelgpt_core::data::{TextDataset, sample_per_class};
 use modelgpt_targets::{
     BertRequirementEncoder, PrefixFeatures, TextLoraFamily, encode_prefix, save_merged,
     save_peft_adapter,
@@ -72,7 +72,6 @@ pub struct TextModelGpt {
     /// Embeddings of requirements and label names already encoded (at most [`MEMO_CAPACITY`]).
     cache: Mutex<EmbeddingCache>,
 }
-
 
 impl TextModelGpt {
     /// Support texts per class read by [`tailor`](Self::tailor) unless
@@ -340,7 +339,6 @@ impl TextModelGpt {
     }
 }
 
-
 /// A generated text classifier: LoRA adapters + head for the frozen encoder of the
 /// [`TextModelGpt`] it came from.
 ///
@@ -513,7 +511,6 @@ impl TailoredTextModel<'_> {
 pub fn label_text(label: &str) -> String {
     label.replace(['.', '_', '-'], " ")
 }
-
 
 fn to_host(t: Tensor<2>) -> Result<Vec<f32>> {
     Ok(t.try_into_data()?.convert::<f32>().try_into_vec::<f32>()?)

@@ -405,9 +405,8 @@ impl TextHyperNet {
     /// [`Error::CheckpointMismatch`] for a checkpoint of another layout or modality, and
     /// [`Error::InvalidConfig`] for weights of another text-hypernetwork version.
     pub fn load(dir: &Path, device: &Device) -> Result<(Self, TextHyperNetConfig)> {
-        let (model, manifest) = load_checkpoint(dir, Modality::Text, |c: &TextHyperNetConfig| {
-            c.init(device)
-        })?;
+        let (model, manifest) =
+            load_checkpoint(dir, Modality::Text, |c: &TextHyperNetConfig| c.init(device))?;
         Ok((model, manifest.config))
     }
 }

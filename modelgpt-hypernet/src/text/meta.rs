@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::hypernet::{TextHyperNet, TextHyperNetConfig, TextTaskInput};
 use super::sample::TextSample;
-use modelgpt_core::data::sample_per_class;
 use crate::error::{Error, Result};
+use modelgpt_core::data::sample_per_class;
 
 /// One meta-training task: cached frozen-prefix features of its training texts plus the
 /// embeddings the hypernetwork reads.
@@ -219,4 +219,3 @@ pub fn meta_train_text(
         }
     })
 }
-

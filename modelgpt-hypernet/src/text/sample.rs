@@ -84,7 +84,6 @@ pub fn prototypes(
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
