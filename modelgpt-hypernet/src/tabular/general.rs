@@ -109,6 +109,13 @@ pub struct TaskContext {
     pub class_dirs: Tensor<2>,
     /// Linear-discriminant offsets `[n_classes, 1]`.
     pub class_offsets: Tensor<2>,
+    /// The sample's rows `[n_rows, n_features]` (standardised features).
+    pub support_x: Tensor<2>,
+    /// Their labels (`< n_classes`).
+    pub support_y: Vec<usize>,
+    /// Seed of the random feature directions and anchors of the kernel mode (fixed at
+    /// generation time; meta-training varies it).
+    pub feature_seed: u64,
 }
 
 impl TaskContext {

@@ -9,6 +9,7 @@ use modelgpt_targets::{MlpActivation, MlpFamily, MlpSpec};
 use serde::{Deserialize, Serialize};
 
 use super::general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
+use super::kernel::{KernelHyperNet, KernelHyperNetConfig};
 use super::meta::MetaTrainReport;
 use super::paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 use crate::checkpoint::{Manifest, load_checkpoint, save_checkpoint};
@@ -22,6 +23,10 @@ pub enum HyperMode {
     General,
     /// The paper's: per-task heads for task-dependent shapes; training tasks only.
     Paper,
+    /// Ours, non-linear: random-feature hidden units and a closed-form discriminant head in
+    /// their space, with meta-learned feature scales, shrinkage, temperature and class offsets
+    /// ([`KernelHyperNet`](super::kernel::KernelHyperNet)).
+    Kernel,
 }
 
 impl HyperMode {
@@ -30,6 +35,7 @@ impl HyperMode {
         match self {
             HyperMode::General => "general",
             HyperMode::Paper => "paper",
+            HyperMode::Kernel => "kernel",
         }
     }
 }
@@ -77,11 +83,26 @@ impl HyperNetConfig {
         }
     }
 
+    /// Kernel-mode defaults: `n_directions` = 128, so the generated MLP is
+    /// `[d] → ReLU[256] → [K]`.
+    pub fn kernel(d_embed: usize) -> Self {
+        Self {
+            mode: HyperMode::Kernel,
+            target_width: 256,
+            target_depth: 1,
+            ..Self::general(d_embed)
+        }
+    }
+
     /// The MLP shape generated for a task with `d_input` features and `n_classes` classes.
     pub fn mlp_spec(&self, d_input: usize, n_classes: usize) -> MlpSpec {
+        let activation = match self.mode {
+            HyperMode::Kernel => MlpActivation::Relu,
+            HyperMode::General | HyperMode::Paper => MlpActivation::LeakyRelu,
+        };
         MlpSpec::new(d_input, n_classes)
             .with_hidden(vec![self.target_width; self.target_depth])
-            .with_activation(MlpActivation::LeakyRelu)
+            .with_activation(activation)
     }
 
     /// Initialises the hypernetwork.
@@ -103,6 +124,13 @@ impl HyperNetConfig {
                     .with_dropout(self.dropout)
                     .init(device),
             ),
+            HyperMode::Kernel => HyperNet::Kernel(
+                KernelHyperNetConfig::new(self.d_embed)
+                    .with_d_hidden(self.d_hidden)
+                    .with_n_directions((self.target_width / 2).max(1))
+                    .with_dropout(self.dropout)
+                    .init(device),
+            ),
         }
     }
 }
@@ -115,6 +143,8 @@ pub enum HyperNet {
     General(GeneralHyperNet),
     /// Paper mode.
     Paper(PaperHyperNet),
+    /// Kernel mode.
+    Kernel(KernelHyperNet),
 }
 
 impl HyperNet {
@@ -131,6 +161,7 @@ impl HyperNet {
                 ctx.n_classes(),
                 ctx.requirement.clone(),
             ),
+            HyperNet::Kernel(k) => k.forward(ctx),
         }
     }
 }

@@ -395,7 +395,7 @@ impl MetaTrainer {
                 let task = &tasks[ti];
                 for _ in 0..c.steps_per_task {
                     let req = rng.random_range(0..task.requirements.len());
-                    let augment = self.hyper.mode == HyperMode::General
+                    let augment = self.hyper.mode != HyperMode::Paper
                         && rng.random_bool(c.augment.clamp(0.0, 1.0));
                     let view = if augment {
                         TaskView::random(task, &mut rng)
@@ -413,7 +413,9 @@ impl MetaTrainer {
                     let m = rng.random_range(lo..=hi);
                     let (support, query) = pool.split_at(m);
                     let query = if query.is_empty() { support } else { query };
-                    let ctx = view.context(task, req, support, &ad)?;
+                    let mut ctx = view.context(task, req, support, &ad)?;
+                    // Kernel mode: fresh random directions every step.
+                    ctx.feature_seed = rng.random();
                     let rows: Vec<usize> = (0..c.batch_size.min(query.len()))
                         .map(|_| query[rng.random_range(0..query.len())])
                         .collect();

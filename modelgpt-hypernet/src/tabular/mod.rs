@@ -1,7 +1,9 @@
-//! The tabular wing: hypernetworks that write every weight of an MLP for a table, in two
+//! The tabular wing: hypernetworks that write every weight of an MLP for a table, in three
 //! designs, their meta-trainer and the [`TabularModelGpt`] facade.
 //!
 //! - [`general`]: ours, one set of heads for any feature and class count ([`GeneralHyperNet`]).
+//! - [`kernel`]: ours, non-linear: random-feature units with a closed-form discriminant head
+//!   ([`KernelHyperNet`]).
 //! - [`paper`]: the paper's per-task heads, training tasks only ([`PaperHyperNet`]).
 //! - [`hypernet`]: either design behind one type ([`HyperNet`], [`HyperNetConfig`]).
 //! - [`sample`]: what the general mode reads from the user's rows ([`TaskSample`]).
@@ -12,6 +14,7 @@
 pub mod facade;
 pub mod general;
 pub mod hypernet;
+pub mod kernel;
 pub mod meta;
 pub mod paper;
 pub mod sample;
@@ -20,6 +23,7 @@ pub mod tasks;
 pub use facade::{TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel};
 pub use general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
 pub use hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
+pub use kernel::{KernelHyperNet, KernelHyperNetConfig};
 pub use meta::{
     EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, evaluate_generated,
 };

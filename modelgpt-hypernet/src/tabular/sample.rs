@@ -38,6 +38,11 @@ pub struct TaskSample {
     pub class_dirs: Vec<f32>,
     /// Linear-discriminant offsets `−½ μ_cᵀ Σ⁻¹ μ_c + ln p_c` `[n_classes]`.
     pub class_offsets: Vec<f32>,
+    /// The summarised rows themselves `[n_rows, n_features]`, row-major (what the kernel mode
+    /// builds its features and discriminant from).
+    pub rows_x: Vec<f32>,
+    /// Their labels.
+    pub rows_y: Vec<usize>,
 }
 
 impl TaskSample {
@@ -182,6 +187,11 @@ impl TaskSample {
             class_means,
             class_dirs: dirs.iter().map(|&v| v as f32).collect(),
             class_offsets,
+            rows_x: rows
+                .iter()
+                .flat_map(|&r| x[r * cols..(r + 1) * cols].iter().copied())
+                .collect(),
+            rows_y: rows.iter().map(|&r| y[r]).collect(),
         })
     }
 }

@@ -210,6 +210,9 @@ impl PreparedTask {
     }
 }
 
+/// Seed of the kernel mode's random feature directions at generation time.
+pub const DEFAULT_FEATURE_SEED: u64 = 0x5eed_f00d;
+
 /// Assembles a [`TaskContext`] from host-side embeddings and statistics.
 pub fn build_context(
     requirement: Tensor<2>,
@@ -233,6 +236,9 @@ pub fn build_context(
         class_means: t(&sample.class_means, [k, d]),
         class_dirs: t(&sample.class_dirs, [k, d]),
         class_offsets: t(&sample.class_offsets, [k, 1]),
+        support_x: t(&sample.rows_x, [sample.rows_y.len(), d]),
+        support_y: sample.rows_y.clone(),
+        feature_seed: DEFAULT_FEATURE_SEED,
     }
 }
 
