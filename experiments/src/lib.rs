@@ -4,6 +4,7 @@
 //!
 //! - [`tabular`]: the experiment behind `cargo run --release --example quickstart`
 //!   (`reports/tabular.{json,md}`).
+//! - [`prior`]: synthetic prior tasks as an extra meta-training source.
 //! - [`text`]: the experiment behind `cargo run --release --example text_lora -- --report`
 //!   (`reports/text.{json,md}`).
 //! - [`device`], [`cache_dir`], [`load_encoder`]: what every program here and in `examples/`
@@ -11,6 +12,7 @@
 //!
 //! Nothing here is library API: the library crates never depend on this one.
 
+pub mod prior;
 pub mod tabular;
 pub mod text;
 

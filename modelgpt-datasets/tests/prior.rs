@@ -432,40 +432,63 @@ fn linear_and_mlp_accuracy(ds: &TabularDataset, seed: u64) -> (f64, f64) {
     (linear.accuracy(&xte, &yte), mlp.accuracy(&xte, &yte))
 }
 
+/// On 40 small tasks, 8 of each kind (2–10 columns, 2–4 classes, 400–800 rows, no missing or
+/// categorical cells), a 64-unit ReLU MLP beats a linear softmax classifier trained the same way
+/// (300 full-batch Adam steps) by a clear margin on held-out rows.
+///
+/// Measured (release build) for this sample: linear 0.792, MLP 0.858, gap 0.066; per kind
+/// MLP-SCM 0.031, smooth function 0.112, tree 0.061, boolean 0.095, Gaussian mixture 0.032.
+/// Over seeds 1–7 the 40-task gap was 0.059–0.091, and smooth, tree and boolean tasks always
+/// had kind gaps of 0.05 or more. A prior of linear tasks would give gaps near 0 and fail.
 #[test]
 fn the_prior_holds_tasks_a_linear_model_cannot_solve() {
-    let mut config = PriorConfig::default()
-        .with_seed(2024)
-        .with_features(2, 10)
-        .with_classes(2, 4)
-        .with_rows(400, 800);
-    config.p_missing = 0.0;
-    config.p_categorical = 0.0;
-    let prior = TaskPrior::new(config).unwrap();
+    let per_kind = 8;
     let started = Instant::now();
-    let mut rows = Vec::new();
-    for task in prior.stream(0).take(20) {
-        let (lin, mlp) = linear_and_mlp_accuracy(&task.dataset, task.index);
-        println!(
-            "{:>3} {:<16} n={:<4} d={:<2} k={} linear {lin:.3} mlp {mlp:.3}",
-            task.index,
-            task.kind.as_str(),
-            task.dataset.n_rows(),
-            task.dataset.n_features(),
-            task.dataset.n_classes()
-        );
-        rows.push((task.kind, lin, mlp));
+    let mut all = Vec::new();
+    let mut kind_gaps = Vec::new();
+    for kind in PriorKind::ALL {
+        let mut config = PriorConfig::default()
+            .with_seed(2024)
+            .with_features(2, 10)
+            .with_classes(2, 4)
+            .with_rows(400, 800)
+            .with_weights(KindWeights::only(kind));
+        config.p_missing = 0.0;
+        config.p_categorical = 0.0;
+        let prior = TaskPrior::new(config).unwrap();
+        let mut gaps = Vec::new();
+        for task in prior.stream(0).take(per_kind) {
+            let ds = &task.dataset;
+            assert!(ds.columns.iter().all(|c| c.values.is_numeric()));
+            let (lin, mlp) = linear_and_mlp_accuracy(ds, task.index);
+            println!(
+                "{:>3} {:<16} n={:<4} d={:<2} k={} linear {lin:.3} mlp {mlp:.3}",
+                task.index,
+                kind.as_str(),
+                ds.n_rows(),
+                ds.n_features(),
+                ds.n_classes()
+            );
+            all.push((lin, mlp));
+            gaps.push(mlp - lin);
+        }
+        kind_gaps.push((kind, gaps.iter().sum::<f64>() / gaps.len() as f64));
     }
-    let mean = |f: fn(&(PriorKind, f64, f64)) -> f64| rows.iter().map(f).sum::<f64>() / 20.0;
-    let (lin, mlp) = (mean(|r| r.1), mean(|r| r.2));
+    let n = all.len() as f64;
+    let lin = all.iter().map(|r| r.0).sum::<f64>() / n;
+    let mlp = all.iter().map(|r| r.1).sum::<f64>() / n;
     println!(
-        "mean test accuracy over 20 tasks: linear {lin:.3}, mlp {mlp:.3}, gap {:.3} ({:?})",
+        "mean test accuracy over {} tasks: linear {lin:.3}, mlp {mlp:.3}, gap {:.3} ({:?})",
+        all.len(),
         mlp - lin,
         started.elapsed()
     );
-    let kinds: HashSet<PriorKind> = rows.iter().map(|r| r.0).collect();
-    assert!(kinds.len() >= 4, "{kinds:?}");
-    assert!(mlp - lin >= 0.05, "linear {lin:.3}, mlp {mlp:.3}");
+    for (kind, gap) in &kind_gaps {
+        println!("  {:<16} mean gap {gap:.3}", kind.as_str());
+    }
+    assert!(mlp - lin >= 0.04, "linear {lin:.3}, mlp {mlp:.3}");
+    let nonlinear_kinds = kind_gaps.iter().filter(|(_, g)| *g >= 0.04).count();
+    assert!(nonlinear_kinds >= 3, "{kind_gaps:?}");
 }
 
 /// Time to draw a 2,000-row, 100-column task, per kind (run with `--ignored --nocapture`).
@@ -503,65 +526,5 @@ fn time_to_draw_a_2000_by_100_task() {
     println!(
         "default mix      {:?} per task",
         started.elapsed() / n as u32
-    );
-}
-
-#[test]
-#[ignore]
-fn calibrate_tmp() {
-    let count: u64 = std::env::var("COUNT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100);
-    let seed: u64 = std::env::var("SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2024);
-    let mut config = PriorConfig::default()
-        .with_seed(seed)
-        .with_features(2, 10)
-        .with_classes(2, 4)
-        .with_rows(400, 800);
-    config.p_missing = 0.0;
-    config.p_categorical = 0.0;
-    let prior = TaskPrior::new(config).unwrap();
-    let mut per: std::collections::BTreeMap<&str, (usize, f64, f64, usize)> = Default::default();
-    let mut all = (0.0, 0.0);
-    for task in prior.stream(0).take(count as usize) {
-        let (lin, mlp) = linear_and_mlp_accuracy(&task.dataset, task.index);
-        let e = per.entry(task.kind.as_str()).or_default();
-        e.0 += 1;
-        e.1 += lin;
-        e.2 += mlp;
-        let prior_acc = *task.dataset.class_counts().iter().max().unwrap() as f64
-            / task.dataset.n_rows() as f64;
-        if std::env::var("SHOW").is_ok_and(|k| k == task.kind.as_str()) {
-            println!(
-                "lin {lin:.3} mlp {mlp:.3} base {prior_acc:.3} d={} k={} noise={:.2} | {}",
-                task.dataset.n_features(),
-                task.dataset.n_classes(),
-                task.label_noise,
-                task.description
-            );
-        }
-        if mlp.max(lin) < prior_acc + 0.05 {
-            e.3 += 1;
-        }
-        all.0 += lin;
-        all.1 += mlp;
-    }
-    for (k, (n, l, m, chance)) in per {
-        println!(
-            "{k:<16} n={n:<3} linear {:.3} mlp {:.3} gap {:.3} near-chance {chance}",
-            l / n as f64,
-            m / n as f64,
-            (m - l) / n as f64
-        );
-    }
-    println!(
-        "all linear {:.3} mlp {:.3} gap {:.3}",
-        all.0 / count as f64,
-        all.1 / count as f64,
-        (all.1 - all.0) / count as f64
     );
 }

@@ -17,6 +17,19 @@ pub enum Error {
     #[error(transparent)]
     Targets(#[from] modelgpt_targets::Error),
 
+    /// An input is beyond a documented limit of the library.
+    #[error("{what}: {value} exceeds the limit of {limit} {unit}")]
+    LimitExceeded {
+        /// What was too large (e.g. `sample `credit``).
+        what: String,
+        /// The input's size.
+        value: usize,
+        /// The limit.
+        limit: usize,
+        /// Of what (`features`, `classes`).
+        unit: &'static str,
+    },
+
     /// Reading or writing `path` failed.
     #[error("{path}: {source}")]
     Io {

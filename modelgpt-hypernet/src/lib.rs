@@ -75,11 +75,12 @@ pub use spectral::{SpectralLinear, SpectralLinearConfig};
 pub use trunk::{Trunk, TrunkConfig};
 
 pub use tabular::{
-    EpochReport, GeneralHyperNet, GeneralHyperNetConfig, HyperMode, HyperNet, HyperNetConfig,
-    MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, MlpTensors, N_CLASS_STATS,
-    N_FEATURE_STATS, PaperHyperNet, PaperHyperNetConfig, PaperTask, PreparedTask, SplitData,
-    TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel, TaskContext, TaskSample,
-    TaskView, build_context, feature_text, to_params,
+    EpochReport, EpochTasks, GeneralHyperNet, GeneralHyperNetConfig, HyperMode, HyperNet,
+    HyperNetConfig, KernelHyperNet, KernelHyperNetConfig, MetaRule, MetaTrainConfig,
+    MetaTrainReport, MetaTrainer, MlpTensors, N_CLASS_STATS, N_FEATURE_STATS, PaperHyperNet,
+    PaperHyperNetConfig, PaperTask, PreparedTask, SplitData, TabularModelGpt,
+    TabularModelGptBuilder, TailoredTabularModel, TaskContext, TaskSample, TaskView, build_context,
+    feature_text, to_params,
 };
 pub use text::{
     MEMO_CAPACITY, TEXT_HYPERNET_VERSION, TailoredTextModel, TextHyperNet, TextHyperNetConfig,

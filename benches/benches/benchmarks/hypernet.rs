@@ -1,9 +1,12 @@
-//! Hypernetwork benches: generation latency of the general mode (random init, default
-//! `HyperNetConfig::general(384)`) and the equivalent of one end-to-end meta-training step.
+//! Hypernetwork benches: generation latency of the kernel mode (`HyperNetConfig::kernel(384)`,
+//! the default) and of the general mode (`HyperNetConfig::general(384)`), both untrained (the
+//! latency does not depend on the weights), and the equivalent of one end-to-end meta-training
+//! step of the general mode.
 //!
-//! Groups: `<backend>/generate_mlp/<features>x<classes>` (context build from host-side
-//! embeddings and sample statistics, hypernetwork forward, `MlpFamily::materialize`; the
-//! statistics themselves and the sentence encoder are not timed) and
+//! Groups: `<backend>/generate_mlp/<mode>/<features>x<classes>x<rows>` (the sample statistics
+//! from the standardised rows, context build from host-side embeddings, hypernetwork forward —
+//! in kernel mode the hidden-unit features of the sample and the closed-form solve —, and
+//! `MlpFamily::materialize`; the sentence encoder is not timed) and
 //! `<backend>/meta_step/<features>x<classes>` (generate on an autodiff device, MLP forward on a
 //! batch of 128, cross-entropy, backward, Adam step on the hypernetwork).
 
@@ -24,8 +27,11 @@ use rand::{RngExt, SeedableRng};
 
 /// Width of MiniLM sentence embeddings.
 const D_EMBED: usize = 384;
-/// (features, classes) of the benched tasks.
+/// (features, classes) of the benched meta-training steps.
 const SHAPES: [(usize, usize); 3] = [(8, 3), (30, 2), (100, 10)];
+/// (features, classes, rows) of the benched generations.
+const GEN_SHAPES: [(usize, usize, usize); 4] =
+    [(8, 3, 500), (30, 2, 2000), (100, 10, 2000), (100, 10, 500)];
 /// Rows of the user's sample / of a meta-training minibatch.
 const ROWS: usize = 128;
 
@@ -42,19 +48,23 @@ struct HostTask {
 }
 
 fn host_task(d: usize, k: usize, seed: u64) -> HostTask {
+    host_task_rows(d, k, ROWS, seed)
+}
+
+fn host_task_rows(d: usize, k: usize, n_rows: usize, seed: u64) -> HostTask {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut draw =
         |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
     let req = draw(D_EMBED);
     let feat = draw(d * D_EMBED);
     let label = draw(k * D_EMBED);
-    let y: Vec<usize> = (0..ROWS).map(|r| r % k).collect();
-    let x: Vec<f32> = draw(ROWS * d)
+    let y: Vec<usize> = (0..n_rows).map(|r| r % k).collect();
+    let x: Vec<f32> = draw(n_rows * d)
         .into_iter()
         .enumerate()
         .map(|(i, v)| v + if i % d == y[i / d] % d { 1.0 } else { 0.0 })
         .collect();
-    let rows: Vec<usize> = (0..ROWS).collect();
+    let rows: Vec<usize> = (0..n_rows).collect();
     let sample = TaskSample::from_rows(&x, d, &y, &rows, k).expect("valid synthetic sample");
     HostTask {
         d,
@@ -70,41 +80,49 @@ fn host_task(d: usize, k: usize, seed: u64) -> HostTask {
 
 fn generate(c: &mut Criterion) {
     let device = Device::default();
-    let config = HyperNetConfig::general(D_EMBED);
-    device.seed(0);
-    let hyper = config.init(&device);
     let mut group = c.benchmark_group(format!("{}/generate_mlp", super::backend_name(&device)));
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    for (i, &(d, k)) in SHAPES.iter().enumerate() {
-        let task = host_task(d, k, i as u64);
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("{d}x{k}")),
-            &task,
-            |b, t| {
-                b.iter_custom(|iters| {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let req = Tensor::<2>::from_data(
-                            TensorData::new(t.req.clone(), [1, D_EMBED]),
-                            &device,
-                        );
-                        let ctx =
-                            build_context(req, &t.feat, &t.label, D_EMBED, &t.sample, &device);
-                        let tensors = hyper.generate_tensors("bench", &ctx).expect("general mode");
-                        let family = MlpFamily::new(config.mlp_spec(t.d, t.k)).expect("valid spec");
-                        let params = to_params(&family, tensors).expect("shapes");
-                        let mlp = family.materialize(params, &device).expect("shapes");
-                        // Sync: read the last generated tensor back before stopping the clock.
-                        let head = mlp.layers().last().expect("at least one layer");
-                        black_box(head.weight.val().into_data());
-                    }
-                    start.elapsed()
-                });
-            },
-        );
+    for config in [
+        HyperNetConfig::kernel(D_EMBED),
+        HyperNetConfig::general(D_EMBED),
+    ] {
+        device.seed(0);
+        let hyper = config.init(&device);
+        for (i, &(d, k, n)) in GEN_SHAPES.iter().enumerate() {
+            let task = host_task_rows(d, k, n, i as u64);
+            let rows: Vec<usize> = (0..n).collect();
+            group.bench_with_input(
+                BenchmarkId::new(config.mode.as_str(), format!("{d}x{k}x{n}")),
+                &task,
+                |b, t| {
+                    b.iter_custom(|iters| {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            let sample = TaskSample::from_rows(&t.x, t.d, &t.y, &rows, t.k)
+                                .expect("valid synthetic sample");
+                            let req = Tensor::<2>::from_data(
+                                TensorData::new(t.req.clone(), [1, D_EMBED]),
+                                &device,
+                            );
+                            let ctx =
+                                build_context(req, &t.feat, &t.label, D_EMBED, &sample, &device);
+                            let tensors = hyper.generate_tensors("bench", &ctx).expect("generates");
+                            let family =
+                                MlpFamily::new(config.mlp_spec(t.d, t.k)).expect("valid spec");
+                            let params = to_params(&family, tensors).expect("shapes");
+                            let mlp = family.materialize(params, &device).expect("shapes");
+                            // Sync: read the last generated tensor back before stopping the clock.
+                            let head = mlp.layers().last().expect("at least one layer");
+                            black_box(head.weight.val().into_data());
+                        }
+                        start.elapsed()
+                    });
+                },
+            );
+        }
     }
     group.finish();
 }

@@ -28,7 +28,67 @@ fn main() -> Result<()> {
     let base = all_baselines(&all, &general, &cache, &cfg, &device)?;
     let mut kernel = HyperNetConfig::kernel(384);
     kernel.target_width = 2 * dirs;
-    let kh = kernel.init(&device);
+    let pair: f64 = args
+        .iter()
+        .position(|a| a == "--pair")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.5);
+    let epochs: usize = args
+        .iter()
+        .position(|a| a == "--train")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let kh = if epochs > 0 {
+        let mut meta = cfg.meta.clone();
+        meta.epochs = epochs;
+        meta.lr = args
+            .iter()
+            .position(|a| a == "--lr")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1e-3);
+        let t0 = std::time::Instant::now();
+        let n_prior: usize = args
+            .iter()
+            .position(|a| a == "--prior")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let trainer = modelgpt_hypernet::MetaTrainer::new(kernel.clone(), meta);
+        let (h, report) = if n_prior > 0 {
+            let mut src = modelgpt_experiments::prior::PriorSource::new(
+                modelgpt_datasets::prior::PriorConfig::default(),
+                n_prior,
+                &encoder,
+                cfg.max_train_rows,
+                &device,
+            )?;
+            trainer.train_with(&tasks.seen, Some(&mut src), &device)?
+        } else {
+            trainer.train(&tasks.seen, &device)?
+        };
+        for e in &report.history {
+            println!(
+                "epoch {} loss {:.4} valid {:.4} t {:.0}s",
+                e.epoch, e.mean_loss, e.mean_valid_acc, e.elapsed_s
+            );
+        }
+        println!(
+            "best epoch {} in {:.0}s",
+            report.best_epoch,
+            t0.elapsed().as_secs_f64()
+        );
+        h
+    } else {
+        modelgpt_hypernet::HyperNet::Kernel(
+            modelgpt_hypernet::tabular::KernelHyperNetConfig::new(384)
+                .with_n_directions(dirs)
+                .with_pair_fraction(pair)
+                .init(&device),
+        )
+    };
     let gh = general.init(&device);
     let mut sums = [[0f64; 4]; 2];
     let mut counts = [0usize; 2];

@@ -108,19 +108,28 @@ impl Marginal {
     }
 }
 
-/// Mean and standard deviation (population) of `v`.
+/// Mean and standard deviation (population) of `v`, accumulated in `f64`.
 pub(super) fn mean_std(v: &[f32]) -> (f64, f64) {
     if v.is_empty() {
         return (0.0, 0.0);
     }
     let n = v.len() as f64;
-    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    let var = v
-        .iter()
-        .map(|&x| (f64::from(x) - mean).powi(2))
-        .sum::<f64>()
-        / n;
+    let mean = lane_sum(v, f64::from) / n;
+    let var = lane_sum(v, |x| (f64::from(x) - mean).powi(2)) / n;
     (mean, var.sqrt())
+}
+
+/// `Σ f(x)` over four independent accumulators, so the loop vectorizes.
+fn lane_sum(v: &[f32], f: impl Fn(f32) -> f64) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let chunks = v.chunks_exact(4);
+    let rest: f64 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f(x);
+        }
+    }
+    acc.iter().sum::<f64>() + rest
 }
 
 /// `v` with mean 0 and standard deviation 1 (only centred when constant).
@@ -252,12 +261,21 @@ pub(super) fn units(rng: &mut TaskRng, col: &mut [f32], discrete: bool) {
     } else {
         None
     };
-    for x in col.iter_mut() {
-        let v = (f64::from(*x) - m) / s * scale + centre;
-        *x = match quantum {
-            Some(q) => ((v / q).round() * q) as f32,
-            None => v as f32,
-        };
+    // v = (x - m) / s * scale + centre = a x + b.
+    let a = scale / s;
+    let b = centre - m * a;
+    match quantum {
+        Some(q) => {
+            let inv = 1.0 / q;
+            for x in col.iter_mut() {
+                *x = (((f64::from(*x) * a + b) * inv).round() * q) as f32;
+            }
+        }
+        None => {
+            for x in col.iter_mut() {
+                *x = (f64::from(*x) * a + b) as f32;
+            }
+        }
     }
 }
 

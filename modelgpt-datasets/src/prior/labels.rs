@@ -40,6 +40,35 @@ pub(super) fn quantile_labels(score: &[f32], weights: &[f64]) -> Vec<usize> {
     labels
 }
 
+/// Cuts `score` at quantiles into `k + 1 ..= 2k` bands (at most `k + 4`) and gives the bands
+/// classes: the first `k` bands (in random order) one class each, the others random classes,
+/// never the class of the band below. A class then holds several separate ranges of the score,
+/// so the label is a non-monotone function of it. Each band has [`MIN_PER_CLASS`] rows when
+/// `score.len() >= MIN_PER_CLASS * bands` (otherwise the caller's top-up applies).
+pub(super) fn banded_labels(rng: &mut TaskRng, score: &[f32], k: usize) -> Vec<usize> {
+    let bands = k + rng.int_in(1, k.min(4));
+    let band = quantile_labels(score, &class_weights(rng, bands));
+    let mut classes: Vec<usize> = (0..k).collect();
+    rng.shuffle(&mut classes);
+    let mut order: Vec<usize> = (0..bands).collect();
+    rng.shuffle(&mut order);
+    let mut class_of = vec![usize::MAX; bands];
+    for (&b, &c) in order.iter().zip(&classes) {
+        class_of[b] = c;
+    }
+    for b in 0..bands {
+        if class_of[b] == usize::MAX {
+            let below = if b > 0 { class_of[b - 1] } else { usize::MAX };
+            let mut c = rng.below(k);
+            if c == below {
+                c = (c + 1) % k;
+            }
+            class_of[b] = c;
+        }
+    }
+    band.into_iter().map(|b| class_of[b]).collect()
+}
+
 /// Row counts per class: [`MIN_PER_CLASS`] each (as far as `n` allows), the rest by `weights`
 /// with largest-remainder rounding; they sum to `n`.
 pub(super) fn segment_sizes(n: usize, weights: &[f64]) -> Vec<usize> {
@@ -180,6 +209,18 @@ mod tests {
         assert_eq!(labels[0], 0);
         assert_eq!(labels[99], 2);
         assert_eq!(segment_sizes(7, &[1.0, 1.0, 1.0]).iter().sum::<usize>(), 7);
+    }
+
+    #[test]
+    fn bands_give_every_class_rows_and_break_monotonicity() {
+        let mut rng = TaskRng::new(9);
+        let score: Vec<f32> = (0..200).map(|i| i as f32).collect();
+        for k in [2, 3, 5] {
+            let labels = banded_labels(&mut rng, &score, k);
+            assert!(counts(&labels, k).iter().all(|&n| n >= MIN_PER_CLASS));
+            let changes = labels.windows(2).filter(|w| w[0] != w[1]).count();
+            assert!(changes >= k, "{k}: {changes} changes");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@
 //! 2. **Classes** `k` in `min_classes..=max_classes` (capped at `max_rows / 2`), skewed towards
 //!    few: `min_classes` with probability 0.3 (0.7 for [`PriorKind::Boolean`]), otherwise
 //!    `min + ⌊(max − min + 1)·u²⌋` for a uniform `u`, so about one task in ten of the default
-//!    prior has 20 classes or more.
+//!    prior has 20 classes or more. Boolean tasks have at most 8 classes (or `min_classes`).
 //! 3. **Rows** log-uniform in `[max(min_rows, 5k), max_rows]` (`5k` capped at `max_rows`), and
 //!    **columns** (raw columns, before one-hot encoding) log-uniform in
 //!    `min_features..=max_features`.
@@ -47,9 +47,10 @@
 //!    and fill the remaining informative columns with noisy mixes of one or two drivers, so that
 //!    every informative column carries information (redundant, correlated measurements, as in
 //!    real tables).
-//! 6. **Labels** from real-valued scores are either quantile cuts of one score at imbalanced,
-//!    random proportions (class 0 lowest) or the argmax of one score per class plus random biases
-//!    (for up to 10 classes); trees and boolean rules give classes directly; Gaussian mixtures
+//! 6. **Labels** from real-valued scores are quantile cuts of one score at imbalanced, random
+//!    proportions (class 0 lowest), *bands* of one score (`k + 1` to `2k` quantile bands, so a
+//!    class holds several ranges: a non-monotone label), or the argmax of one score per class
+//!    plus random biases (for up to 10 classes); trees and boolean rules give classes directly; Gaussian mixtures
 //!    draw the label first. With probability `p_label_noise` a fraction up to
 //!    `max_label_noise` of the rows get a uniformly redrawn label.
 //! 7. **Every class has at least two rows**: quantile cuts and mixtures reserve two rows per
@@ -57,7 +58,8 @@
 //!    (trees, boolean rules, label noise) random rows of the largest class are re-assigned to any
 //!    class still short ([`PriorTask::reassigned`] counts them; at most `2k`, usually 0). So no
 //!    task is a single class.
-//! 8. **Marginals**: continuous informative columns get a random monotone warp half of the time
+//! 8. **Marginals**: continuous informative columns other than drivers (whose marginals were
+//!    drawn on purpose) get a random monotone warp half of the time
 //!    (log-normal skew, integer rounding, censoring at a quantile, signed power); every column
 //!    then gets random units (scale `10^U(−2, 3.5)`, offset, often rounded to about three
 //!    significant digits). Columns are shuffled, so noise columns sit among informative ones.
@@ -124,6 +126,9 @@ use inputs::{Marginal, units, warp};
 use kinds::{Mechanism, Shape};
 use labels::{MIN_PER_CLASS, add_label_noise, ensure_min_count};
 use rng::{TaskRng, task_seed};
+
+/// Most classes of a [`PriorKind::Boolean`] task (unless `min_classes` is larger).
+const BOOLEAN_MAX_CLASSES: usize = 8;
 
 /// Largest `max_features` a configuration may ask for.
 pub const FEATURES_LIMIT: usize = 10_000;
@@ -547,6 +552,7 @@ impl TaskPrior {
         let Mechanism {
             columns: mut values,
             mut continuous,
+            warpable,
             labels: mut targets,
             description,
         } = match kind {
@@ -567,8 +573,8 @@ impl TaskPrior {
         let reassigned = ensure_min_count(&mut rng, &mut targets, k);
 
         // Warps, noise columns, units.
-        for (col, &cont) in values.iter_mut().zip(&continuous) {
-            if cont {
+        for (col, &w) in values.iter_mut().zip(&warpable) {
+            if w {
                 warp(&mut cell_rng, col);
             }
         }
@@ -683,7 +689,11 @@ impl TaskPrior {
     fn draw_classes(&self, rng: &mut TaskRng, kind: PriorKind) -> usize {
         let c = &self.config;
         let lo = c.min_classes;
-        let hi = c.max_classes.min(c.max_rows / MIN_PER_CLASS);
+        let mut hi = c.max_classes.min(c.max_rows / MIN_PER_CLASS);
+        if kind == PriorKind::Boolean {
+            // A few discrete inputs cannot tell many classes apart.
+            hi = hi.min(BOOLEAN_MAX_CLASSES).max(lo);
+        }
         let p_fewest = if kind == PriorKind::Boolean { 0.7 } else { 0.3 };
         if hi <= lo || rng.bool(p_fewest) {
             return lo;

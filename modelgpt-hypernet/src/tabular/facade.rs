@@ -23,6 +23,16 @@ use crate::atomic::write_atomic;
 use crate::encode::EmbeddingCache;
 use crate::error::{Error, Result};
 
+/// Most preprocessed feature columns (after one-hot encoding) a sample may have; wider tables
+/// get [`Error::LimitExceeded`].
+pub const MAX_FEATURES: usize = 4096;
+/// Most classes a sample may have; more give [`Error::LimitExceeded`].
+pub const MAX_CLASSES: usize = 1000;
+/// Most rows the hypernetwork reads: a larger sample is subsampled to this many rows, class
+/// proportions kept (seeded, so the same sample gives the same model); the preprocessing is still
+/// fitted on every row. [`GenerationTiming::n_sample`] reports the rows read.
+pub const MAX_SAMPLE_ROWS: usize = 10_000;
+
 /// Builder of a [`TabularModelGpt`]; validation happens once, in [`build`](Self::build).
 #[derive(Debug, Default)]
 pub struct TabularModelGptBuilder {
@@ -136,13 +146,15 @@ impl TabularModelGpt {
 
     /// Generates an MLP for the labelled `sample` described by `requirement`.
     ///
-    /// The preprocessing (impute, one-hot, standardise) is fitted on `sample`; the general
-    /// hypernetwork reads the sample's statistics; paper mode serves only its training tasks,
-    /// matched by `sample.name`.
+    /// The preprocessing (impute, one-hot, standardise) is fitted on `sample`; the kernel and
+    /// general hypernetworks read the sample's rows (at most [`MAX_SAMPLE_ROWS`], a stratified
+    /// subsample beyond) and statistics; paper mode serves only its training tasks, matched by
+    /// `sample.name`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a sample with fewer than 2 classes; preprocessing and encoder
-    /// errors; [`Error::UnseenTask`] in paper mode.
+    /// [`Error::InvalidInput`] for a sample with fewer than 2 classes;
+    /// [`Error::LimitExceeded`] beyond [`MAX_FEATURES`] or [`MAX_CLASSES`]; preprocessing and
+    /// encoder errors; [`Error::UnseenTask`] in paper mode.
     pub fn generate(
         &self,
         sample: &TabularDataset,
@@ -159,10 +171,41 @@ impl TabularModelGpt {
                 ),
             });
         }
-        let rows: Vec<usize> = (0..sample.n_rows()).collect();
-        let pre = TabularPreprocessor::fit(sample, &rows)?;
+        if k > MAX_CLASSES {
+            return Err(Error::LimitExceeded {
+                what: format!("sample `{}`", sample.name),
+                value: k,
+                limit: MAX_CLASSES,
+                unit: "classes",
+            });
+        }
+        let all: Vec<usize> = (0..sample.n_rows()).collect();
+        let pre = TabularPreprocessor::fit(sample, &all)?;
+        if pre.n_outputs() > MAX_FEATURES {
+            return Err(Error::LimitExceeded {
+                what: format!("sample `{}` (columns after one-hot encoding)", sample.name),
+                value: pre.n_outputs(),
+                limit: MAX_FEATURES,
+                unit: "features",
+            });
+        }
+        let rows = if all.len() > MAX_SAMPLE_ROWS {
+            let mut r = modelgpt_core::data::sample_stratified(
+                &sample.targets,
+                &all,
+                k,
+                MAX_SAMPLE_ROWS,
+                0,
+            );
+            r.sort_unstable();
+            r
+        } else {
+            all
+        };
         let m = pre.transform(sample, &rows)?;
-        let stats = TaskSample::from_rows(&m.data, m.cols, &sample.targets, &rows, k)?;
+        let local: Vec<usize> = (0..rows.len()).collect();
+        let targets: Vec<usize> = rows.iter().map(|&r| sample.targets[r]).collect();
+        let stats = TaskSample::from_rows(&m.data, m.cols, &targets, &local, k)?;
         let t1 = Instant::now();
         let e = self.encoder.embed_dim();
         let (req, feat, lab) = {

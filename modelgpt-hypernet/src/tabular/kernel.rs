@@ -35,7 +35,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::{leaky_relu, relu, sigmoid};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -50,6 +50,9 @@ use crate::trunk::{SLOPE, Trunk, TrunkConfig};
 const D_NAME: usize = 16;
 /// Task-level descriptors read by the task head (`ln n`, `ln d`, `ln K`, `γ_LW`).
 const N_TASK_STATS: usize = 4;
+/// Descriptors read by the block-gain head (`ln n`, `ln d`, `ln K`, mean and max `η²` of the
+/// features, share of binary features).
+const N_SHAPE_STATS: usize = 6;
 
 /// Configuration of the [`KernelHyperNet`].
 #[derive(Config, Debug)]
@@ -65,6 +68,10 @@ pub struct KernelHyperNetConfig {
     /// Dropout in the trunk.
     #[config(default = 0.1)]
     pub dropout: f64,
+    /// Share of the non-discriminant directions drawn as differences `x_a − x_b` of two sample
+    /// rows of different classes (the rest are standard normal).
+    #[config(default = 0.5)]
+    pub pair_fraction: f64,
 }
 
 impl KernelHyperNetConfig {
@@ -88,7 +95,10 @@ impl KernelHyperNetConfig {
             class_2: zero(d, 1),
             task_1: LinearConfig::new(d + N_TASK_STATS, d).init(device),
             task_2: zero(d, 2),
+            gain_1: LinearConfig::new(d + N_SHAPE_STATS, d).init(device),
+            gain_2: zero(d, 3),
             n_directions: self.n_directions.max(1),
+            pair_fraction: self.pair_fraction,
         }
     }
 }
@@ -105,7 +115,10 @@ pub struct KernelHyperNet {
     class_2: Linear,
     task_1: Linear,
     task_2: Linear,
+    gain_1: Linear,
+    gain_2: Linear,
     n_directions: usize,
+    pair_fraction: f64,
 }
 
 /// Standard normal draws (Box–Muller).
@@ -197,14 +210,74 @@ impl KernelHyperNet {
                 }
             }
         }
-        let anchors: Vec<i64> = (0..p).map(|_| rng.random_range(0..n) as i64).collect();
+        // Anchors: a random row for the discriminant and Gaussian directions; for the pair
+        // directions x_a − x_b (a and b of different classes) their midpoint, so that the unit's
+        // hinge bisects the pair.
+        let xs = host(ctx.support_x.clone())?; // [n, d]
+        let n_pairs = ((p - n_lda) as f64 * self.pair_fraction.clamp(0.0, 1.0)).round() as usize;
+        let mut anchor_pts = vec![0f32; p * d];
+        for h in 0..p {
+            let a = rng.random_range(0..n);
+            let row_a = &xs[a * d..(a + 1) * d];
+            if h >= p - n_pairs {
+                let mut b = rng.random_range(0..n);
+                for _ in 0..8 {
+                    if ctx.support_y[b] != ctx.support_y[a] {
+                        break;
+                    }
+                    b = rng.random_range(0..n);
+                }
+                let row_b = &xs[b * d..(b + 1) * d];
+                for j in 0..d {
+                    v[j * p + h] = row_a[j] - row_b[j];
+                    anchor_pts[h * d + j] = 0.5 * (row_a[j] + row_b[j]);
+                }
+            } else {
+                anchor_pts[h * d..(h + 1) * d].copy_from_slice(row_a);
+            }
+        }
         let v = Tensor::<2>::from_data(TensorData::new(v, [d, p]), &device) * g;
-        let norms = v.clone().powf_scalar(2.0).sum_dim(0).sqrt().clamp_min(1e-6); // [1, p]
+        // The epsilon inside the root keeps the gradient finite for a zero direction (x_a = x_b).
+        let norms = (v.clone().powf_scalar(2.0).sum_dim(0) + 1e-12).sqrt(); // [1, p]
         let v = v / norms;
-        let xa = ctx.support_x.clone().select(
-            0,
-            Tensor::<1, Int>::from_data(TensorData::new(anchors, [p]), &device),
-        ); // [p, d]
+        // Learned gains of the three blocks (discriminant, Gaussian, pair directions): with the
+        // shrinkage towards the mean diagonal they set how much each block may carry.
+        let fs = host(ctx.feature_stats.clone())?; // [d, N_FEATURE_STATS]
+        let eta2 = |j: usize| fs[j * N_FEATURE_STATS + 3];
+        let mean_eta2 = (0..d).map(eta2).sum::<f32>() / d as f32;
+        let max_eta2 = (0..d).map(eta2).fold(0f32, f32::max);
+        let binary = (0..d).filter(|&j| fs[j * N_FEATURE_STATS] > 0.5).count() as f32 / d as f32;
+        let shape = Tensor::<2>::from_data(
+            TensorData::new(
+                vec![
+                    (n as f32).ln() / 8.0,
+                    (d as f32).ln() / 4.0,
+                    (k as f32).ln() / 2.0,
+                    mean_eta2,
+                    max_eta2,
+                    binary,
+                ],
+                [1, N_SHAPE_STATS],
+            ),
+            &device,
+        );
+        let gains = self
+            .gain_2
+            .forward(leaky_relu(
+                self.gain_1.forward(Tensor::cat(vec![z.clone(), shape], 1)),
+                SLOPE,
+            ))
+            .clamp(-3.0, 3.0)
+            .exp(); // [1, 3]
+        let n_gauss = p - n_lda - n_pairs;
+        let mut parts = Vec::new();
+        for (b, width) in [n_lda, n_gauss, n_pairs].into_iter().enumerate() {
+            if width > 0 {
+                parts.push(gains.clone().slice([0..1, b..b + 1]).expand([1, width]));
+            }
+        }
+        let v = v * Tensor::cat(parts, 1); // [d, p]
+        let xa = Tensor::<2>::from_data(TensorData::new(anchor_pts, [p, d]), &device);
         let u = (xa * v.clone().transpose()).sum_dim(1).reshape([p]); // v_h · x_{a_h}
         let w1 = Tensor::cat(vec![v.clone(), -v], 1); // [d, 2p]
         let b1 = Tensor::cat(vec![-u.clone(), u], 0); // [2p]
@@ -239,6 +312,12 @@ impl KernelHyperNet {
         let trace: f64 = (0..h).map(|i| s_host[i * h + i]).sum();
         let s_norm2: f64 = s_host.iter().map(|v| v * v).sum();
         let fourth: f64 = fourth.into_scalar::<f32>() as f64;
+        if !(trace.is_finite() && s_norm2.is_finite() && fourth.is_finite()) {
+            return Err(Error::InvalidInput {
+                what: "task sample".into(),
+                reason: "non-finite hidden-unit statistics (non-finite features or weights)".into(),
+            });
+        }
         let mu = (trace / h as f64).max(1e-12);
         let gamma_lw = lw_from_moments(s_norm2, trace, fourth, n as f64, h, mu)
             .clamp(LDA_SHRINKAGE_FLOOR, 0.999);
@@ -322,5 +401,125 @@ impl KernelHyperNet {
         let w_out = w * temperature.clone(); // [2p, k]
         let b_out = (offsets * temperature + delta).reshape([k]);
         Ok(vec![(w1, b1), (w_out, b_out)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tabular::{HyperNetConfig, TaskSample, build_context, to_params};
+    use crate::test_device;
+    use modelgpt_targets::MlpFamily;
+    use modelgpt_targets::metrics::{accuracy, cross_entropy};
+
+    const E: usize = 8;
+
+    /// XOR of the signs of two coordinates, plus a noise column: no linear rule beats chance.
+    fn xor(n: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut x = Vec::with_capacity(n * 3);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let a: f32 = rng.random_range(-1.0..1.0);
+            let b: f32 = rng.random_range(-1.0..1.0);
+            x.extend([a * 1.7, b * 1.7, rng.random_range(-1.7..1.7)]);
+            y.push(usize::from((a > 0.0) != (b > 0.0)));
+        }
+        (x, y)
+    }
+
+    fn context(x: &[f32], y: &[usize], device: &Device) -> TaskContext {
+        let rows: Vec<usize> = (0..y.len()).collect();
+        let sample = TaskSample::from_rows(x, 3, y, &rows, 2).unwrap();
+        let req = Tensor::<2>::from_data(TensorData::new(vec![0.1; E], [1, E]), device);
+        build_context(req, &[0.0; 3 * E], &[0.0; 2 * E], E, &sample, device)
+    }
+
+    fn test_accuracy(config: &HyperNetConfig, tensors: MlpTensors, device: &Device) -> f64 {
+        let (xt, yt) = xor(400, 99);
+        let family = MlpFamily::new(config.mlp_spec(3, 2)).unwrap();
+        let params = to_params(&family, tensors).unwrap();
+        let x = Tensor::<2>::from_data(TensorData::new(xt, [400, 3]), device);
+        accuracy(family.try_forward_with(&params, x).unwrap(), &yt).unwrap()
+    }
+
+    #[test]
+    fn untrained_generator_writes_a_non_linear_model() {
+        let device = test_device();
+        let (x, y) = xor(400, 1);
+        let ctx = context(&x, &y, &device);
+        let kernel = HyperNetConfig::kernel(E);
+        let hyper = kernel.init(&device);
+        let tensors = hyper.generate_tensors("xor", &ctx).unwrap();
+        assert_eq!(tensors[0].0.dims(), [3, 256]);
+        assert_eq!(tensors[1].0.dims(), [256, 2]);
+        let acc = test_accuracy(&kernel, tensors, &device);
+        let general = HyperNetConfig::general(E);
+        let lda = general.init(&device).generate_tensors("xor", &ctx).unwrap();
+        let lda_acc = test_accuracy(&general, lda, &device);
+        assert!(acc > 0.9, "kernel generator on XOR: {acc}");
+        assert!(lda_acc < 0.7, "a linear rule cannot solve XOR: {lda_acc}");
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let device = test_device();
+        let (x, y) = xor(200, 2);
+        let ctx = context(&x, &y, &device);
+        let hyper = HyperNetConfig::kernel(E).init(&device);
+        let a = hyper.generate_tensors("t", &ctx).unwrap();
+        let b = hyper.generate_tensors("t", &ctx).unwrap();
+        for ((wa, ba), (wb, bb)) in a.into_iter().zip(b) {
+            assert_eq!(wa.into_data(), wb.into_data());
+            assert_eq!(ba.into_data(), bb.into_data());
+        }
+    }
+
+    #[test]
+    fn gradients_reach_the_heads_through_the_solve() {
+        let device = test_device();
+        let ad = device.clone().autodiff();
+        let (x, y) = xor(300, 3);
+        let ctx = context(&x, &y, &ad);
+        let config = KernelHyperNetConfig::new(E).with_n_directions(32);
+        let hyper = config.init(&ad).train();
+        let tensors = hyper.forward(&ctx).unwrap();
+        let spec = HyperNetConfig {
+            target_width: 64,
+            ..HyperNetConfig::kernel(E)
+        }
+        .mlp_spec(3, 2);
+        let family = MlpFamily::new(spec).unwrap();
+        let params = to_params(&family, tensors).unwrap();
+        let (xq, yq) = xor(128, 4);
+        let xq = Tensor::<2>::from_data(TensorData::new(xq, [128, 3]), &ad);
+        let loss = cross_entropy(family.try_forward_with(&params, xq).unwrap(), &yq);
+        let grads = loss.backward();
+        for (name, w) in [
+            ("feature scales", hyper.feat_2.weight.val()),
+            ("block gains", hyper.gain_2.weight.val()),
+            ("shrinkage/temperature", hyper.task_2.weight.val()),
+            ("class offsets", hyper.class_2.weight.val()),
+        ] {
+            let g: Vec<f32> = w
+                .grad(&grads)
+                .expect(name)
+                .into_data()
+                .try_to_vec()
+                .unwrap();
+            assert!(g.iter().all(|v| v.is_finite()), "{name}: {g:?}");
+            assert!(g.iter().any(|v| *v != 0.0), "{name}: no gradient");
+        }
+    }
+
+    #[test]
+    fn rows_with_a_bad_label_are_an_error() {
+        let device = test_device();
+        let (x, y) = xor(50, 5);
+        let mut ctx = context(&x, &y, &device);
+        ctx.support_y[0] = 7;
+        let hyper = KernelHyperNetConfig::new(E).init(&device);
+        let err = hyper.forward(&ctx).unwrap_err();
+        assert!(err.to_string().contains("label 7"), "{err}");
     }
 }

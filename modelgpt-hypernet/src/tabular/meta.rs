@@ -90,6 +90,10 @@ pub struct MetaTrainConfig {
     pub augment: f64,
     /// Stop after this many epochs without a better mean validation accuracy.
     pub patience: usize,
+    /// Minibatches per task of the extra tasks an [`EpochTasks`] source adds to every epoch
+    /// (e.g. synthetic prior tasks); ignored without a source.
+    #[serde(default = "one")]
+    pub extra_steps_per_task: usize,
     /// Seed of every random choice (task order, sentences, samples, dropout, init).
     pub seed: u64,
 }
@@ -109,9 +113,32 @@ impl Default for MetaTrainConfig {
             sample_max_rows: 1500,
             augment: 0.5,
             patience: 40,
+            extra_steps_per_task: 1,
             seed: 42,
         }
     }
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A source of extra training tasks, drawn afresh for every epoch: a stream such as a synthetic
+/// task prior. Model selection still reads only the validation splits of the fixed task list.
+pub trait EpochTasks {
+    /// The tasks of `epoch` (1-based). Must depend only on `epoch`, so that a resumed run sees
+    /// the same tasks as an uninterrupted one.
+    ///
+    /// # Errors
+    /// Whatever preparing a task can fail with.
+    fn tasks(&mut self, epoch: usize) -> Result<Vec<PreparedTask>>;
+
+    /// How many tasks [`EpochTasks::tasks`] returns per epoch (for the progress bar).
+    fn per_epoch(&self) -> usize;
+
+    /// A description of the source and its settings, stored in the checkpoint state: a run
+    /// resumes only with the same source.
+    fn describe(&self) -> String;
 }
 
 /// Statistics of one meta-training epoch.
@@ -125,10 +152,17 @@ pub struct EpochReport {
     pub mean_valid_acc: f64,
     /// Wall time since the start of training (including resumed runs), seconds.
     pub elapsed_s: f64,
+    /// Extra (e.g. synthetic prior) tasks trained on so far, this epoch included.
+    #[serde(default)]
+    pub extra_tasks_seen: usize,
+    /// Mean validation accuracy over the monitored tasks ([`MetaTrainer::with_monitor`]), which
+    /// play no part in training or model selection.
+    #[serde(default)]
+    pub monitor_valid_acc: Option<f64>,
 }
 
 /// What a meta-training run produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetaTrainReport {
     /// Per-epoch statistics.
     pub history: Vec<EpochReport>,
@@ -145,6 +179,8 @@ struct CheckpointState {
     hypernet: HyperNetConfig,
     train: MetaTrainConfig,
     tasks: Vec<String>,
+    #[serde(default)]
+    extra: Option<String>,
     report: MetaTrainReport,
     finished: bool,
 }
@@ -183,6 +219,7 @@ pub struct MetaTrainer {
     config: MetaTrainConfig,
     checkpoint_dir: Option<PathBuf>,
     progress: bool,
+    monitor: std::sync::Arc<Vec<PreparedTask>>,
 }
 
 struct InnerAdam {
@@ -199,7 +236,23 @@ impl MetaTrainer {
             config,
             checkpoint_dir: None,
             progress: true,
+            monitor: std::sync::Arc::new(Vec::new()),
         }
+    }
+
+    /// Also reports, after every epoch, the mean validation accuracy of the models generated for
+    /// `tasks` (e.g. held-out tasks: a learning curve). They play no part in training or in the
+    /// choice of the best epoch.
+    pub fn with_monitor(mut self, tasks: Vec<PreparedTask>) -> Self {
+        self.monitor = std::sync::Arc::new(tasks);
+        self
+    }
+
+    fn monitor_acc(&self, hyper: &HyperNet, device: &Device) -> Result<Option<f64>> {
+        if self.monitor.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.mean_valid_acc(hyper, &self.monitor, device)?))
     }
 
     /// Writes checkpoints to `dir` and resumes from it when it holds an unfinished run of the
@@ -256,7 +309,7 @@ impl MetaTrainer {
         let Some(dir) = &self.checkpoint_dir else {
             return Ok(None);
         };
-        let Some(state) = self.read_state(dir, tasks)? else {
+        let Some(state) = self.read_state(dir, tasks, None)? else {
             return Ok(None);
         };
         if !state.finished {
@@ -266,7 +319,12 @@ impl MetaTrainer {
         Ok(Some((model, state.report)))
     }
 
-    fn read_state(&self, dir: &Path, tasks: &[PreparedTask]) -> Result<Option<CheckpointState>> {
+    fn read_state(
+        &self,
+        dir: &Path,
+        tasks: &[PreparedTask],
+        extra: Option<&str>,
+    ) -> Result<Option<CheckpointState>> {
         let path = dir.join(STATE);
         let Ok(bytes) = std::fs::read(&path) else {
             return Ok(None);
@@ -283,6 +341,8 @@ impl MetaTrainer {
             Some("meta-training configuration differs")
         } else if state.tasks != names {
             Some("task list differs")
+        } else if state.extra.as_deref() != extra {
+            Some("extra task source differs")
         } else {
             None
         };
@@ -305,7 +365,23 @@ impl MetaTrainer {
         tasks: &[PreparedTask],
         device: &Device,
     ) -> Result<(HyperNet, MetaTrainReport)> {
+        self.train_with(tasks, None, device)
+    }
+
+    /// As [`MetaTrainer::train`], with `extra` tasks added to every epoch (each trained on for
+    /// [`MetaTrainConfig::extra_steps_per_task`] minibatches, shuffled in with the fixed tasks).
+    ///
+    /// # Errors
+    /// As [`MetaTrainer::train`], and the source's errors.
+    pub fn train_with(
+        &self,
+        tasks: &[PreparedTask],
+        mut extra: Option<&mut dyn EpochTasks>,
+        device: &Device,
+    ) -> Result<(HyperNet, MetaTrainReport)> {
         self.validate(tasks)?;
+        let extra_desc = extra.as_ref().map(|e| e.describe());
+        let extra_per_epoch = extra.as_ref().map_or(0, |e| e.per_epoch());
         let c = &self.config;
         let ad = device.clone().autodiff();
         ad.seed(c.seed);
@@ -325,7 +401,7 @@ impl MetaTrainer {
         let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
 
         if let Some(dir) = &self.checkpoint_dir
-            && let Some(state) = self.read_state(dir, tasks)?
+            && let Some(state) = self.read_state(dir, tasks, extra_desc.as_deref())?
         {
             if state.finished {
                 let model = load_weights(self.hyper.init(device), &dir.join(BEST))?;
@@ -346,7 +422,8 @@ impl MetaTrainer {
             report = state.report;
         }
 
-        let total_steps = (c.epochs * tasks.len() * c.steps_per_task) as u64;
+        let per_epoch = tasks.len() * c.steps_per_task + extra_per_epoch * c.extra_steps_per_task;
+        let total_steps = (c.epochs * per_epoch) as u64;
         let bar = if self.progress {
             let b = indicatif::ProgressBar::new(total_steps);
             b.set_style(
@@ -355,7 +432,7 @@ impl MetaTrainer {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            b.set_position(((start_epoch - 1) * tasks.len() * c.steps_per_task) as u64);
+            b.set_position(((start_epoch - 1) * per_epoch) as u64);
             b
         } else {
             indicatif::ProgressBar::hidden()
@@ -377,6 +454,8 @@ impl MetaTrainer {
                 mean_loss: 0.0,
                 mean_valid_acc: mean_acc,
                 elapsed_s: 0.0,
+                extra_tasks_seen: 0,
+                monitor_valid_acc: self.monitor_acc(&valid, device)?,
             });
             report.best_valid_acc = mean_acc;
             report.best_epoch = 0;
@@ -387,13 +466,29 @@ impl MetaTrainer {
             let epoch_seed = c.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
             let mut rng = StdRng::seed_from_u64(epoch_seed);
             ad.seed(epoch_seed);
-            let mut order: Vec<usize> = (0..tasks.len()).collect();
+            let fresh = match extra.as_mut() {
+                Some(source) => source.tasks(epoch)?,
+                None => Vec::new(),
+            };
+            // Fixed tasks are `0..tasks.len()`, this epoch's extra ones follow.
+            let mut order: Vec<usize> = (0..tasks.len() + fresh.len()).collect();
             order.shuffle(&mut rng);
             let mut loss_sum = 0.0;
             let mut n_steps = 0usize;
+            let mut scratch: Option<InnerAdam>;
             for &ti in &order {
-                let task = &tasks[ti];
-                for _ in 0..c.steps_per_task {
+                let is_extra = ti >= tasks.len();
+                let task = if is_extra {
+                    &fresh[ti - tasks.len()]
+                } else {
+                    &tasks[ti]
+                };
+                let steps = if is_extra {
+                    c.extra_steps_per_task
+                } else {
+                    c.steps_per_task
+                };
+                for _ in 0..steps {
                     let req = rng.random_range(0..task.requirements.len());
                     let augment = self.hyper.mode != HyperMode::Paper
                         && rng.random_bool(c.augment.clamp(0.0, 1.0));
@@ -425,7 +520,7 @@ impl MetaTrainer {
                         &ad,
                     );
                     let view_family;
-                    let family = if augment {
+                    let family = if augment || is_extra {
                         view_family = MlpFamily::new(
                             self.hyper.mlp_spec(view.cols.len(), view.classes.len()),
                         )?;
@@ -442,8 +537,13 @@ impl MetaTrainer {
                             (v, loss.backward())
                         }
                         MetaRule::Delta => {
-                            let (v, delta) =
-                                self.inner_steps(family, &tensors, xb, &yb, &mut inner[ti])?;
+                            let state = if is_extra {
+                                scratch = None;
+                                &mut scratch
+                            } else {
+                                &mut inner[ti]
+                            };
+                            let (v, delta) = self.inner_steps(family, &tensors, xb, &yb, state)?;
                             let mut surrogate: Option<Tensor<1>> = None;
                             for ((w, b), (dw, db)) in tensors.into_iter().zip(delta) {
                                 let term = (w * dw).sum() + (b * db).sum();
@@ -474,6 +574,9 @@ impl MetaTrainer {
                 mean_loss: loss_sum / n_steps.max(1) as f64,
                 mean_valid_acc: mean_acc,
                 elapsed_s: elapsed_before + t0.elapsed().as_secs_f64(),
+                extra_tasks_seen: report.history.last().map_or(0, |h| h.extra_tasks_seen)
+                    + fresh.len(),
+                monitor_valid_acc: self.monitor_acc(&valid, device)?,
             });
             bar.set_message(format!("epoch {epoch}: valid acc {mean_acc:.3}"));
             if mean_acc > report.best_valid_acc {
@@ -512,6 +615,7 @@ impl MetaTrainer {
                     hypernet: self.hyper.clone(),
                     train: c.clone(),
                     tasks: names.clone(),
+                    extra: extra_desc.clone(),
                     report: report.clone(),
                     finished,
                 };

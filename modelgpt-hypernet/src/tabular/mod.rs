@@ -20,12 +20,16 @@ pub mod paper;
 pub mod sample;
 pub mod tasks;
 
-pub use facade::{TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel};
+pub use facade::{
+    MAX_CLASSES, MAX_FEATURES, MAX_SAMPLE_ROWS, TabularModelGpt, TabularModelGptBuilder,
+    TailoredTabularModel,
+};
 pub use general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
 pub use hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
 pub use kernel::{KernelHyperNet, KernelHyperNetConfig};
 pub use meta::{
-    EpochReport, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, evaluate_generated,
+    EpochReport, EpochTasks, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer,
+    evaluate_generated,
 };
 pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};

@@ -119,14 +119,22 @@ fn draw_rule(rng: &mut TaskRng, vars: &mut VarPicker, x: &[Vec<u8>], arity: u8) 
     }
 }
 
-/// Binary (70 %) or ternary inputs with random level rates and `m = ⌈log₂ k⌉` random rules;
+/// 2–8 binary (70 %) or ternary inputs (at least enough for `2k` input patterns, as far as the
+/// columns allow) with random level rates and `m = ⌈log₂ k⌉` random rules;
 /// the rules' bits form a code, and the `k` most frequent codes take the `k` classes (the other
 /// codes random ones). For two classes a rule is re-drawn (up to 8 times) while its rarer outcome has fewer
 /// than 5 % of the rows. The other columns are noisy copies of the inputs.
 pub(in crate::prior) fn boolean(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     let Shape { n, d, k } = shape;
     let arity: u8 = if rng.bool(0.7) { 2 } else { 3 };
-    let s = rng.int_in(2, 8).min(d);
+    // Enough inputs for twice as many input patterns as classes, when the columns allow.
+    let patterns_needed = (usize::BITS - (2 * k - 1).leading_zeros()) as usize; // ⌈log₂ 2k⌉ bits
+    let min_inputs = if arity == 2 {
+        patterns_needed
+    } else {
+        (patterns_needed * 2).div_ceil(3) // 3^s >= 2^(1.58 s)
+    };
+    let s = rng.int_in(2, 8).max(min_inputs).min(d);
     let x: Vec<Vec<u8>> = (0..s)
         .map(|_| {
             let w: Vec<f64> = (0..arity).map(|_| rng.range(0.2, 1.0)).collect();
@@ -191,6 +199,7 @@ pub(in crate::prior) fn boolean(rng: &mut TaskRng, shape: Shape) -> Mechanism {
         names.join(", ")
     );
     Mechanism {
+        warpable: continuous.clone(),
         columns,
         continuous,
         labels,

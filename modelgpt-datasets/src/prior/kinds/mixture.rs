@@ -40,8 +40,8 @@ pub(in crate::prior) fn gaussian_mixture(rng: &mut TaskRng, shape: Shape) -> Mec
     let classes: Vec<Vec<(f64, Blob)>> = (0..k)
         .map(|_| {
             let blobs = match rng.uniform() {
-                u if u < 0.5 => 1,
-                u if u < 0.8 => 2,
+                u if u < 0.35 => 1,
+                u if u < 0.75 => 2,
                 _ => 3,
             };
             (0..blobs)
@@ -91,6 +91,7 @@ pub(in crate::prior) fn gaussian_mixture(rng: &mut TaskRng, shape: Shape) -> Mec
     columns.extend(more);
     Mechanism {
         continuous: vec![true; columns.len()],
+        warpable: vec![true; columns.len()],
         columns,
         labels,
         description,

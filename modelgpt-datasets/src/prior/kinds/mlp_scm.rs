@@ -3,7 +3,7 @@
 //! C.2: features and target are nodes of a random MLP fed by latent causes, noise at each node).
 
 use super::super::inputs::{Marginal, mean_std, standardize, standardized};
-use super::super::labels::{argmax_labels, class_weights, quantile_labels};
+use super::super::labels::{argmax_labels, banded_labels, class_weights, quantile_labels};
 use super::super::rng::TaskRng;
 use super::{Mechanism, Shape, use_argmax};
 
@@ -37,8 +37,8 @@ impl Activation {
             Activation::Tanh => v.iter_mut().for_each(|x| *x = x.tanh()),
             Activation::Relu => v.iter_mut().for_each(|x| *x = x.max(0.0)),
             Activation::Identity => {}
-            // sin(2x)/... a periodic, non-monotone response.
-            Activation::Sin => v.iter_mut().for_each(|x| *x = (2.0 * *x).sin()),
+            // A periodic, non-monotone response.
+            Activation::Sin => v.iter_mut().for_each(|x| *x = x.sin()),
             Activation::Abs => v.iter_mut().for_each(|x| *x = x.abs()),
         }
     }
@@ -70,7 +70,7 @@ struct Node {
 /// in the layer below, computes a weighted sum, standardizes it, applies a random gain and
 /// shift and its layer's activation (tanh, ReLU, identity, sin or abs), and adds Gaussian noise
 /// of its layer's level. The class comes from target nodes with enough signal (quantile cuts of
-/// one node, or the argmax of one node per class); the features are other nodes, drawn with
+/// one node, bands of it with several bands per class, or the argmax of one node per class); the features are other nodes, drawn with
 /// weights that fall with their graph distance to the targets (parents, children and siblings
 /// first: causes and effects), at a random rate, so some tasks observe the target's neighbours
 /// and others only remote or unconnected nodes.
@@ -145,8 +145,13 @@ pub(in crate::prior) fn mlp_scm(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     }
 
     // Targets: hidden nodes whose signal dominates their noise; the strongest as a fallback.
+    // Deeper targets are more nonlinear in the causes: 70 % of tasks take them from the deeper
+    // half of the layers.
+    let min_layer = if rng.bool(0.7) { depth / 2 + 1 } else { 1 };
     let mut candidates: Vec<usize> = (0..nodes.len())
-        .filter(|&i| nodes[i].layer > 0 && nodes[i].signal > 3.0 * nodes[i].noise.max(1e-3))
+        .filter(|&i| {
+            nodes[i].layer >= min_layer && nodes[i].signal > 3.0 * nodes[i].noise.max(1e-3)
+        })
         .collect();
     rng.shuffle(&mut candidates);
     candidates.truncate(n_targets);
@@ -198,6 +203,7 @@ pub(in crate::prior) fn mlp_scm(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let chosen: Vec<usize> = keyed.into_iter().take(d).map(|(_, i)| i).collect();
 
+    let mut banded = false;
     let labels = if argmax {
         let scores: Vec<Vec<f32>> = targets
             .iter()
@@ -207,6 +213,9 @@ pub(in crate::prior) fn mlp_scm(rng: &mut TaskRng, shape: Shape) -> Mechanism {
             .map(|_| (rng.normal() * 0.3) as f32)
             .collect();
         argmax_labels(&scores, &bias)
+    } else if rng.bool(0.35) {
+        banded = true;
+        banded_labels(rng, &nodes[targets[0]].values, k)
     } else {
         quantile_labels(&nodes[targets[0]].values, &class_weights(rng, k))
     };
@@ -219,6 +228,8 @@ pub(in crate::prior) fn mlp_scm(rng: &mut TaskRng, shape: Shape) -> Mechanism {
         chosen.len(),
         if argmax {
             "argmax of one node per class"
+        } else if banded {
+            "bands of one node"
         } else {
             "quantile cuts of one node"
         }
@@ -229,6 +240,7 @@ pub(in crate::prior) fn mlp_scm(rng: &mut TaskRng, shape: Shape) -> Mechanism {
         .collect();
     Mechanism {
         continuous: vec![true; columns.len()],
+        warpable: vec![true; columns.len()],
         columns,
         labels,
         description,

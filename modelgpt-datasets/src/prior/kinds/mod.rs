@@ -21,9 +21,11 @@ pub(super) use tree::tree;
 pub(super) struct Mechanism {
     /// Informative columns (column-major, `n` values each).
     pub columns: Vec<Vec<f32>>,
-    /// Per column: whether it is continuous (random monotone warps may apply) rather than
-    /// integer- or binary-valued.
+    /// Per column: whether it is continuous rather than integer- or binary-valued.
     pub continuous: Vec<bool>,
+    /// Per column: whether a random monotone warp may apply (continuous columns whose marginal
+    /// was not drawn on purpose).
+    pub warpable: Vec<bool>,
     /// Class of each row, in `0..k`.
     pub labels: Vec<usize>,
     /// A short account of the drawn hyper-parameters.
@@ -66,16 +68,31 @@ impl Drivers {
         }
     }
 
-    /// The observed columns: the drivers followed by `d - s` noisy derived columns (all
-    /// continuous), so every column carries information about the label.
-    fn into_columns(self, rng: &mut TaskRng, d: usize) -> (Vec<Vec<f32>>, Vec<bool>) {
+    /// The mechanism's output: the drivers (keeping their drawn marginals, so not warpable)
+    /// followed by `d - s` noisy derived columns (continuous, warpable), so every column
+    /// carries information about the label.
+    fn into_mechanism(
+        self,
+        rng: &mut TaskRng,
+        d: usize,
+        labels: Vec<usize>,
+        description: String,
+    ) -> Mechanism {
         let extra = d.saturating_sub(self.raw.len());
         let more = derived(rng, &self.std, extra, false);
+        let mut warpable = vec![false; self.raw.len()];
+        warpable.extend(std::iter::repeat_n(true, more.len()));
         let mut columns = self.raw;
         let mut continuous = self.continuous;
         continuous.extend(std::iter::repeat_n(true, more.len()));
         columns.extend(more);
-        (columns, continuous)
+        Mechanism {
+            columns,
+            continuous,
+            warpable,
+            labels,
+            description,
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! [`PriorKind::SmoothFunction`](crate::prior::PriorKind::SmoothFunction): a Gaussian-process-like
 //! random function of the drivers, made of random Fourier features.
 
-use super::super::labels::{argmax_labels, class_weights, quantile_labels};
+use super::super::inputs::standardized;
+use super::super::labels::{argmax_labels, banded_labels, class_weights, quantile_labels};
 use super::super::rng::TaskRng;
 use super::{Drivers, Mechanism, Shape, n_drivers, use_argmax};
 
@@ -15,8 +16,8 @@ struct Feature {
 /// A smooth random function: `f(z) = Σ_m a_m cos(ω_m · z + φ_m) + λ β · z` over standardized
 /// drivers `z` (random Fourier features approximate a GP with an RBF kernel of length scale `ℓ`;
 /// each feature touches only `order` drivers, so the function has interactions of that order).
-/// Classes are quantile cuts of one such function or the argmax of one per class (sharing the
-/// features, with their own amplitudes).
+/// Classes are quantile cuts of one such function (20 % of the time bands, several per class) or
+/// the argmax of one per class (sharing the features, with their own amplitudes).
 pub(in crate::prior) fn smooth_function(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     let Shape { n, d, k } = shape;
     let s = n_drivers(rng, d, 16);
@@ -93,9 +94,14 @@ pub(in crate::prior) fn smooth_function(rng: &mut TaskRng, shape: Shape) -> Mech
         })
         .collect();
 
+    let mut banded = false;
     let labels = if argmax {
+        let functions: Vec<Vec<f32>> = functions.iter().map(|f| standardized(f)).collect();
         let bias: Vec<f32> = (0..k).map(|_| (rng.normal() * 0.3) as f32).collect();
         argmax_labels(&functions, &bias)
+    } else if rng.bool(0.2) {
+        banded = true;
+        banded_labels(rng, &functions[0], k)
     } else {
         quantile_labels(&functions[0], &class_weights(rng, k))
     };
@@ -104,15 +110,11 @@ pub(in crate::prior) fn smooth_function(rng: &mut TaskRng, shape: Shape) -> Mech
          {length:.2}, linear part {linear:.2}, label: {}",
         if argmax {
             "argmax of one function per class"
+        } else if banded {
+            "bands of one function"
         } else {
             "quantile cuts of one function"
         }
     );
-    let (columns, continuous) = drivers.into_columns(rng, d);
-    Mechanism {
-        columns,
-        continuous,
-        labels,
-        description,
-    }
+    drivers.into_mechanism(rng, d, labels, description)
 }

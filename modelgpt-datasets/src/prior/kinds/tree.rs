@@ -105,11 +105,5 @@ pub(in crate::prior) fn tree(rng: &mut TaskRng, shape: Shape) -> Mechanism {
         );
         (quantile_labels(&score, &weights), description)
     };
-    let (columns, continuous) = drivers.into_columns(rng, d);
-    Mechanism {
-        columns,
-        continuous,
-        labels,
-        description,
-    }
+    drivers.into_mechanism(rng, d, labels, description)
 }
