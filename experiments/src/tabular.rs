@@ -13,7 +13,6 @@ use modelgpt_core::data::Dataset;
 use modelgpt_core::{Modality, RequirementEncoder};
 use modelgpt_datasets::Catalog;
 use modelgpt_datasets::prior::PriorConfig;
-use modelgpt_hypernet::tabular::evaluate_generated;
 use modelgpt_hypernet::{
     EmbeddingCache, HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig,
     MetaTrainReport, MetaTrainer, PaperTask, PreparedTask, TaskSample, to_params,
@@ -575,7 +574,7 @@ pub fn read_reference(
 }
 
 /// Median wall time of `reps` generations of `task`'s model, in milliseconds: the sample
-/// statistics (class means, discriminant directions) from the task's training rows, the context,
+/// statistics (class means, discriminant directions) from [`user_rows`], the context,
 /// the hypernetwork forward and the materialisation into an `Mlp`. The texts' embeddings are
 /// taken as given (see [`encode_ms`]).
 ///
@@ -589,14 +588,14 @@ pub fn generation_ms(
     device: &Device,
 ) -> Result<f64> {
     let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
-    let all: Vec<usize> = (0..task.train.rows()).collect();
+    let all = user_rows(task);
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t0 = Instant::now();
         let sample = TaskSample::from_rows(
-            &task.train.x,
+            &task.train_full.x,
             task.cols,
-            &task.train.y,
+            &task.train_full.y,
             &all,
             task.n_classes(),
         )?;
@@ -661,12 +660,15 @@ pub fn evaluate(
     let mut out = Vec::new();
     for (split, list) in [("seen", &tasks.seen), ("heldout", &tasks.heldout)] {
         for task in list.iter() {
-            let gen_test = match evaluate_generated(hyper, config, task, &task.test, 0, device) {
+            // What a user gets: the model generated from the whole training split (capped as
+            // `TabularModelGpt::generate` caps it).
+            let ctx = task.context(0, &user_sample(task)?, device);
+            let gen_test = match accuracy_with(hyper, config, task, &ctx, &task.test, device) {
                 Ok(a) => a,
                 Err(modelgpt_hypernet::Error::UnseenTask { .. }) => continue,
                 Err(e) => return Err(e.into()),
             };
-            let gen_valid = evaluate_generated(hyper, config, task, &task.valid, 0, device)?;
+            let gen_valid = accuracy_with(hyper, config, task, &ctx, &task.valid, device)?;
             let b = &base[&task.name];
             let reach = time_to_reach(&b.history, gen_valid as f32);
             let total = b.history.last().map(|h| h.elapsed_ms).unwrap_or(0.0);
@@ -687,13 +689,13 @@ pub fn evaluate(
                     && (!seen_features.contains(&task.cols)
                         || !seen_classes.contains(&task.n_classes())),
                 generated_valid_acc: gen_valid,
-                untrained_acc: evaluate_generated(&untrained, config, task, &task.test, 0, device)?,
-                lda_generator_acc: evaluate_generated(
+                untrained_acc: accuracy_with(&untrained, config, task, &ctx, &task.test, device)?,
+                lda_generator_acc: accuracy_with(
                     &lda,
                     &lda_config,
                     task,
+                    &ctx,
                     &task.test,
-                    0,
                     device,
                 )?,
                 reference: reference.get(&task.name).cloned(),
@@ -871,7 +873,8 @@ pub fn write_reports(
     md.push_str("# Tabular ModelGPT: generated vs trained models\n\n");
     let kernel = HyperNetConfig::kernel(0);
     md.push_str(&format!(
-        "Produced by `cargo run --release --example quickstart` on {device:?}, {} CPU threads. Seed {}; the hypernetwork reads at most {} training rows per task; \
+        "Produced by `cargo run --release --example quickstart` on {device:?}, {} CPU threads. Seed {}; meta-training reads at most {} training rows per task; a generated model reads the whole training split \
+         (at most {} rows, stratified, as `TabularModelGpt::generate` does); \
          per-task MLP baseline: Adam lr {}, up to {} epochs, early stopping (patience {}), trained on the whole training split, with the shape \
          of the generated model (kernel mode: 1 hidden layer of {} ReLU units; general and paper modes: {} hidden layers of {}, LeakyReLU). \
          LightGBM, random forest (scikit-learn), k-NN (k = 5) and scikit-learn's logistic regression use default settings and the same \
@@ -880,6 +883,7 @@ pub fn write_reports(
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         cfg.seed,
         cfg.max_train_rows,
+        modelgpt_hypernet::MAX_SAMPLE_ROWS,
         cfg.baseline.lr,
         cfg.baseline.max_epochs,
         cfg.baseline.patience,
@@ -1099,13 +1103,43 @@ fn accuracy_with(
     config: &HyperNetConfig,
     task: &PreparedTask,
     ctx: &modelgpt_hypernet::TaskContext,
+    split: &modelgpt_hypernet::SplitData,
     device: &Device,
-) -> Result<f64> {
+) -> Result<f64, modelgpt_hypernet::Error> {
     let tensors = hyper.generate_tensors(&task.name, ctx)?;
     let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
     let params = to_params(&family, tensors)?;
-    let logits = family.try_forward_with(&params, task.test.x_tensor(task.cols, device))?;
-    Ok(accuracy(logits, &task.test.y)?)
+    let logits = family.try_forward_with(&params, split.x_tensor(task.cols, device))?;
+    Ok(accuracy(logits, &split.y)?)
+}
+
+/// The training rows a user's generation reads, as `TabularModelGpt::generate` reads them: the
+/// whole training split, stratified-subsampled to
+/// [`MAX_SAMPLE_ROWS`](modelgpt_hypernet::MAX_SAMPLE_ROWS) beyond.
+pub fn user_rows(task: &PreparedTask) -> Vec<usize> {
+    let all: Vec<usize> = (0..task.train_full.rows()).collect();
+    let max = modelgpt_hypernet::MAX_SAMPLE_ROWS;
+    if all.len() <= max {
+        return all;
+    }
+    let mut rows =
+        modelgpt_core::data::sample_stratified(&task.train_full.y, &all, task.n_classes(), max, 0);
+    rows.sort_unstable();
+    rows
+}
+
+/// The sample statistics of [`user_rows`].
+///
+/// # Errors
+/// Sample errors (never for a prepared task).
+pub fn user_sample(task: &PreparedTask) -> Result<TaskSample> {
+    Ok(TaskSample::from_rows(
+        &task.train_full.x,
+        task.cols,
+        &task.train_full.y,
+        &user_rows(task),
+        task.n_classes(),
+    )?)
 }
 
 /// What the requirement sentence adds: every held-out task generated with its own requirement,
@@ -1124,12 +1158,12 @@ pub fn requirement_ablation(
     let n = tasks.heldout.len();
     let mut out = Vec::with_capacity(n);
     for (i, task) in tasks.heldout.iter().enumerate() {
-        let mut ctx = task.context(0, &task.sample, device);
-        let true_requirement = accuracy_with(hyper, config, task, &ctx, device)?;
+        let mut ctx = task.context(0, &user_sample(task)?, device);
+        let true_requirement = accuracy_with(hyper, config, task, &ctx, &task.test, device)?;
         ctx.requirement = tasks.heldout[(i + 1) % n].requirement_embedding(0, device);
-        let shuffled_requirement = accuracy_with(hyper, config, task, &ctx, device)?;
+        let shuffled_requirement = accuracy_with(hyper, config, task, &ctx, &task.test, device)?;
         ctx.requirement = empty.clone();
-        let empty_requirement = accuracy_with(hyper, config, task, &ctx, device)?;
+        let empty_requirement = accuracy_with(hyper, config, task, &ctx, &task.test, device)?;
         out.push(AblationRow {
             task: task.name.clone(),
             true_requirement,
@@ -1170,7 +1204,7 @@ pub fn finetune_curves(
 ) -> Result<FinetuneCurves> {
     let spec = config.mlp_spec(task.cols, task.n_classes());
     let family = MlpFamily::new(spec.clone())?;
-    let ctx = task.context(0, &task.sample, device);
+    let ctx = task.context(0, &user_sample(task)?, device);
     let generated = family.materialize(
         to_params(&family, hyper.generate_tensors(&task.name, &ctx)?)?,
         device,

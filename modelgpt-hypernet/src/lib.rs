@@ -11,18 +11,24 @@
 //!
 //! ```text
 //! shared:   trunk (SN-Linear × 3)   lda (shrunk LDA)   encode (embedding cache)   checkpoint (layout)   shipped
-//! tabular/  general | paper ─► HyperNet ─► MLP tensors      sample, tasks, meta ─► TabularModelGpt ─► TailoredTabularModel
+//! tabular/  kernel | general | paper ─► HyperNet ─► MLP tensors   sample, tasks, meta ─► TabularModelGpt ─► TailoredTabularModel
 //! text/     TextHyperNet ─► LoRA adapters + head for MiniLM  sample, meta        ─► TextModelGpt    ─► TailoredTextModel
 //! ```
 //!
 //! Both facades implement [`ModelCustomizer`] (tailor a sample and a requirement) and their
 //! results [`TailoredModel`] (predict, time, save), the traits of `modelgpt-core`.
 //!
-//! - **tabular** ([`tabular`]): the general mode (default, ours) turns per-feature tokens (name
-//!   embedding + statistics) into input-layer rows and per-class tokens into class-head columns,
-//!   tied through the sample's shrunk linear discriminant, so any feature and class count works,
-//!   including tasks never seen in training; the paper mode keeps per-task heads and serves only
-//!   its training tasks ([`Error::UnseenTask`]).
+//! - **tabular** ([`tabular`]): the kernel mode (default, ours) writes a non-linear MLP
+//!   `[d] → ReLU[256] → [K]`: hidden units are hinges through the sample's rows along the
+//!   sample's discriminant directions, random directions and differences of rows of different
+//!   classes, with meta-learned feature scales and block gains; the class head is the shrunk
+//!   discriminant of the sample in the hidden units' space, solved in closed form (no gradient
+//!   step on the user's data) with meta-learned shrinkage, temperature and offsets. Any feature
+//!   and class count works, including tasks never seen in training
+//!   ([`KernelHyperNet`](tabular::KernelHyperNet)). The general mode (ours, linear) turns
+//!   per-feature tokens into input-layer rows and per-class tokens into class-head columns, tied
+//!   through the sample's shrunk linear discriminant; the paper mode keeps per-task heads and
+//!   serves only its training tasks ([`Error::UnseenTask`]).
 //! - **text** ([`text`]): LoRA adapters on the last layers of a frozen MiniLM plus a
 //!   classification head written from the requirement, the label names and the support texts'
 //!   prototypes and shrunk discriminant.
@@ -76,11 +82,11 @@ pub use trunk::{Trunk, TrunkConfig};
 
 pub use tabular::{
     EpochReport, EpochTasks, GeneralHyperNet, GeneralHyperNetConfig, HyperMode, HyperNet,
-    HyperNetConfig, KernelHyperNet, KernelHyperNetConfig, MetaRule, MetaTrainConfig,
-    MetaTrainReport, MetaTrainer, MlpTensors, N_CLASS_STATS, N_FEATURE_STATS, PaperHyperNet,
-    PaperHyperNetConfig, PaperTask, PreparedTask, SplitData, TabularModelGpt,
-    TabularModelGptBuilder, TailoredTabularModel, TaskContext, TaskSample, TaskView, build_context,
-    feature_text, to_params,
+    HyperNetConfig, KernelHyperNet, KernelHyperNetConfig, MAX_CLASSES, MAX_FEATURES,
+    MAX_SAMPLE_ROWS, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer, MlpTensors,
+    N_CLASS_STATS, N_FEATURE_STATS, PaperHyperNet, PaperHyperNetConfig, PaperTask, PreparedTask,
+    SplitData, TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel, TaskContext,
+    TaskSample, TaskView, build_context, feature_text, to_params,
 };
 pub use text::{
     MEMO_CAPACITY, TEXT_HYPERNET_VERSION, TailoredTextModel, TextHyperNet, TextHyperNetConfig,

@@ -6,12 +6,13 @@
 //!
 //! | checkpoint | what | loader |
 //! |---|---|---|
-//! | `tabular-general-end_to_end` | general mode, end-to-end rule: the default tabular generator | [`tabular`] |
-//! | `tabular-general-delta`, `tabular-paper-end_to_end`, `tabular-paper-delta` | the other variants of the tabular report | [`tabular_variant`] |
+//! | `tabular-kernel-end_to_end` | kernel mode, end-to-end rule: the default tabular generator | [`tabular`] |
+//! | `tabular-general-end_to_end`, `tabular-general-delta`, `tabular-paper-end_to_end`, `tabular-paper-delta` | the other variants of the tabular report | [`tabular_variant`] |
 //! | `text` | LoRA adapters + head for all-MiniLM-L6-v2 | [`text`] |
 //!
 //! Each was meta-trained on the catalog's seen tasks (the held-out tasks of the reports were never
-//! seen) by one command, which rewrites them in place:
+//! seen; the kernel mode also on a stream of synthetic prior tasks) by one command, which rewrites
+//! them in place:
 //!
 //! ```text
 //! cargo run --release -p modelgpt-experiments --bin checkpoints
@@ -23,7 +24,7 @@
 //!
 //! let device = Device::default();
 //! let (hyper, config) = shipped::tabular(&device)?;
-//! assert_eq!(config.mode, HyperMode::General);
+//! assert_eq!(config.mode, HyperMode::Kernel);
 //! assert_eq!(config.d_embed, 384); // all-MiniLM-L6-v2 embeddings
 //! # let _ = hyper;
 //! # Ok::<(), modelgpt_hypernet::Error>(())
@@ -67,6 +68,7 @@ macro_rules! embedded {
     };
 }
 
+const TABULAR_KERNEL_E2E: Embedded = embedded!("tabular-kernel-end_to_end");
 const TABULAR_GENERAL_E2E: Embedded = embedded!("tabular-general-end_to_end");
 const TABULAR_GENERAL_DELTA: Embedded = embedded!("tabular-general-delta");
 const TABULAR_PAPER_E2E: Embedded = embedded!("tabular-paper-end_to_end");
@@ -112,7 +114,7 @@ fn report<R: DeserializeOwned>(
 /// Only if the embedded checkpoint does not match this build (a packaging bug): as
 /// [`crate::checkpoint::load_checkpoint`].
 pub fn tabular(device: &Device) -> Result<(HyperNet, HyperNetConfig)> {
-    let (hyper, config, _) = tabular_variant(HyperMode::General, MetaRule::EndToEnd, device)?;
+    let (hyper, config, _) = tabular_variant(HyperMode::Kernel, MetaRule::EndToEnd, device)?;
     Ok((hyper, config))
 }
 
@@ -126,10 +128,13 @@ pub fn tabular_variant(mode: HyperMode, rule: MetaRule, device: &Device) -> Resu
         (HyperMode::General, MetaRule::Delta) => &TABULAR_GENERAL_DELTA,
         (HyperMode::Paper, MetaRule::EndToEnd) => &TABULAR_PAPER_E2E,
         (HyperMode::Paper, MetaRule::Delta) => &TABULAR_PAPER_DELTA,
-        (HyperMode::Kernel, _) => {
+        (HyperMode::Kernel, MetaRule::EndToEnd) => &TABULAR_KERNEL_E2E,
+        (HyperMode::Kernel, MetaRule::Delta) => {
             return Err(crate::Error::InvalidConfig {
-                field: "mode",
-                reason: "no kernel-mode checkpoint is shipped yet; meta-train one".into(),
+                field: "rule",
+                reason: "only the end-to-end rule of the kernel mode is shipped; meta-train \
+                         the Delta rule with MetaTrainer"
+                    .into(),
             });
         }
     };
@@ -170,6 +175,7 @@ mod tests {
     fn shipped_configs_match_the_code_and_load() {
         let device = test_device();
         for (mode, rule) in [
+            (HyperMode::Kernel, MetaRule::EndToEnd),
             (HyperMode::General, MetaRule::EndToEnd),
             (HyperMode::General, MetaRule::Delta),
             (HyperMode::Paper, MetaRule::EndToEnd),
@@ -179,7 +185,9 @@ mod tests {
             assert_eq!(config.mode, mode);
             let report = report.expect("shipped checkpoints carry their report");
             assert!(report.best_valid_acc > 0.5, "{mode:?}/{rule:?}: {report:?}");
-            if mode == HyperMode::General {
+            if mode == HyperMode::Kernel {
+                assert_eq!(config, HyperNetConfig::kernel(384), "{mode:?}/{rule:?}");
+            } else if mode == HyperMode::General {
                 let mut fresh = HyperNetConfig::general(384);
                 fresh.mode = mode;
                 assert_eq!(config, fresh, "{mode:?}/{rule:?}");
@@ -195,5 +203,8 @@ mod tests {
         };
         assert_eq!(config, fresh);
         assert!(report.is_some());
+        let (_, config) = tabular(&device).unwrap();
+        assert_eq!(config.mode, HyperMode::Kernel, "users get the kernel mode");
+        assert!(tabular_variant(HyperMode::Kernel, MetaRule::Delta, &device).is_err());
     }
 }

@@ -92,3 +92,63 @@ fn missing_column_in_new_rows_is_a_typed_error() {
     assert!(matches!(err, Error::Core(_)), "{err:?}");
     assert!(err.to_string().contains('b'), "{err}");
 }
+
+fn kernel_mgpt(device: &Device) -> TabularModelGpt {
+    let config = HyperNetConfig::kernel(D_EMBED);
+    TabularModelGpt::builder()
+        .encoder(Box::new(HashEncoder::default()))
+        .hypernet(config.init(device), config)
+        .build(device)
+        .unwrap()
+}
+
+#[test]
+fn kernel_mode_handles_degenerate_samples() {
+    let device = test_device();
+    let data = TabularDataset::from_csv_str("a,b,y\n1,2,p\n3,1,q\n0,5,r\n", "y", "t").unwrap();
+    let model = kernel_mgpt(&device).generate(&data, &req()).unwrap();
+    let proba = model.predict_proba(&data, &[0, 1, 2]).unwrap();
+    assert!(proba.iter().flatten().all(|p| p.is_finite()), "{proba:?}");
+    let csv = "a,b,c,y\n1,,5,p\n2,,5,q\n3,,5,p\n4,,5,q\n";
+    let data = TabularDataset::from_csv_str(csv, "y", "t").unwrap();
+    let model = kernel_mgpt(&device).generate(&data, &req()).unwrap();
+    let proba = model.predict_proba(&data, &[0, 1, 2, 3]).unwrap();
+    assert!(proba.iter().flatten().all(|p| p.is_finite()), "{proba:?}");
+}
+
+#[test]
+fn too_many_classes_is_a_typed_error_naming_the_limit() {
+    let device = test_device();
+    let n = modelgpt_hypernet::MAX_CLASSES + 1;
+    let mut csv = String::from("a,y\n");
+    for i in 0..n {
+        csv.push_str(&format!("{i},c{i}\n"));
+    }
+    let data = TabularDataset::from_csv_str(&csv, "y", "wide").unwrap();
+    let err = kernel_mgpt(&device).generate(&data, &req()).unwrap_err();
+    assert!(
+        matches!(err, Error::LimitExceeded { unit: "classes", value, .. } if value == n),
+        "{err}"
+    );
+    assert!(err.to_string().contains("1000"), "{err}");
+}
+
+#[test]
+fn large_samples_are_subsampled_to_the_documented_cap() {
+    let device = test_device();
+    let n = modelgpt_hypernet::MAX_SAMPLE_ROWS + 500;
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..n {
+        let a = (i % 97) as f32 / 10.0;
+        csv.push_str(&format!(
+            "{a},{},{}\n",
+            (i % 13) as f32,
+            if a > 4.8 { "hi" } else { "lo" }
+        ));
+    }
+    let data = TabularDataset::from_csv_str(&csv, "y", "big").unwrap();
+    let model = kernel_mgpt(&device).generate(&data, &req()).unwrap();
+    assert_eq!(model.timing().n_sample, modelgpt_hypernet::MAX_SAMPLE_ROWS);
+    let pred = model.predict(&data, &[0, 1, 2]).unwrap();
+    assert_eq!(pred.len(), 3);
+}

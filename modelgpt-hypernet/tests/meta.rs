@@ -93,18 +93,20 @@ fn assert_same_report(a: &MetaTrainReport, b: &MetaTrainReport, with_time: bool)
 }
 
 fn mean_test_acc(hyper: &HyperNet, tasks: &[PreparedTask], device: &Device) -> f64 {
+    mean_test_acc_of(hyper, &hyper_config(), tasks, device)
+}
+
+fn mean_test_acc_of(
+    hyper: &HyperNet,
+    config: &HyperNetConfig,
+    tasks: &[PreparedTask],
+    device: &Device,
+) -> f64 {
     let sum: f64 = tasks
         .iter()
         .map(|t| {
-            modelgpt_hypernet::tabular::evaluate_generated(
-                hyper,
-                &hyper_config(),
-                t,
-                &t.test,
-                0,
-                device,
-            )
-            .unwrap()
+            modelgpt_hypernet::tabular::evaluate_generated(hyper, config, t, &t.test, 0, device)
+                .unwrap()
         })
         .sum();
     sum / tasks.len() as f64
@@ -700,4 +702,69 @@ fn tailored_model_round_trip() {
     // Missing folder.
     let err = TailoredTabularModel::load(dir.path().join("nope"), &device).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
+}
+
+/// Extra tasks per epoch: the same synthetic tasks again, under new names.
+struct Copies {
+    tasks: Vec<PreparedTask>,
+    label: String,
+}
+
+impl modelgpt_hypernet::EpochTasks for Copies {
+    fn tasks(&mut self, epoch: usize) -> modelgpt_hypernet::Result<Vec<PreparedTask>> {
+        Ok(self
+            .tasks
+            .iter()
+            .map(|t| {
+                let mut copy = t.clone();
+                copy.name = format!("{}-copy-{epoch}", t.name);
+                copy
+            })
+            .collect())
+    }
+
+    fn per_epoch(&self) -> usize {
+        self.tasks.len()
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
+
+#[test]
+#[serial]
+fn kernel_mode_trains_with_an_extra_task_source_and_resumes_only_with_the_same_source() {
+    let device = test_device();
+    let tasks = common::tasks_with(2.0, &device);
+    let config = HyperNetConfig {
+        target_width: 64,
+        ..HyperNetConfig::kernel(D_EMBED)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = Copies {
+        tasks: tasks.clone(),
+        label: "copies".into(),
+    };
+    let t = MetaTrainer::new(config.clone(), train_config(MetaRule::EndToEnd, 2, 3))
+        .with_progress(false)
+        .with_checkpoint_dir(dir.path())
+        .with_monitor(tasks[..1].to_vec());
+    let (model, report) = t.train_with(&tasks, Some(&mut extra), &device).unwrap();
+    assert_eq!(report.history.len(), 3);
+    assert_eq!(report.history[2].extra_tasks_seen, 2 * tasks.len());
+    assert!(report.history.iter().all(|h| h.monitor_valid_acc.is_some()));
+    assert!(report.history[1..].iter().all(|h| h.mean_loss.is_finite()));
+    // The untrained kernel generator already separates these clusters well above chance.
+    assert!(report.history[0].mean_valid_acc > 0.8, "{report:?}");
+    assert!(mean_test_acc_of(&model, &config, &tasks, &device) > 0.8);
+    // The finished run is found again with the same source, refused with another one.
+    let again = t.train_with(&tasks, Some(&mut extra), &device).unwrap().1;
+    assert_eq!(again.history.len(), 3);
+    extra.label = "other copies".into();
+    let err = t.train_with(&tasks, Some(&mut extra), &device).unwrap_err();
+    assert!(
+        matches!(&err, Error::CheckpointMismatch { reason, .. } if reason.contains("extra task source")),
+        "{err}"
+    );
 }

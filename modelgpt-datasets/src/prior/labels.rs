@@ -41,29 +41,35 @@ pub(super) fn quantile_labels(score: &[f32], weights: &[f64]) -> Vec<usize> {
 }
 
 /// Cuts `score` at quantiles into `k + 1 ..= 2k` bands (at most `k + 4`) and gives the bands
-/// classes: the first `k` bands (in random order) one class each, the others random classes,
-/// never the class of the band below. A class then holds several separate ranges of the score,
-/// so the label is a non-monotone function of it. Each band has [`MIN_PER_CLASS`] rows when
-/// `score.len() >= MIN_PER_CLASS * bands` (otherwise the caller's top-up applies).
+/// classes such that every class has a band and neighbouring bands differ: a random order of
+/// the classes, with the extra bands inserted at random places. Some class then holds two
+/// separate ranges of the score, so the label is a non-monotone function of it. Each band has
+/// [`MIN_PER_CLASS`] rows when `score.len() >= MIN_PER_CLASS * bands` (otherwise the caller's
+/// top-up applies).
 pub(super) fn banded_labels(rng: &mut TaskRng, score: &[f32], k: usize) -> Vec<usize> {
     let bands = k + rng.int_in(1, k.min(4));
     let band = quantile_labels(score, &class_weights(rng, bands));
-    let mut classes: Vec<usize> = (0..k).collect();
-    rng.shuffle(&mut classes);
-    let mut order: Vec<usize> = (0..bands).collect();
-    rng.shuffle(&mut order);
-    let mut class_of = vec![usize::MAX; bands];
-    for (&b, &c) in order.iter().zip(&classes) {
-        class_of[b] = c;
-    }
-    for b in 0..bands {
-        if class_of[b] == usize::MAX {
-            let below = if b > 0 { class_of[b - 1] } else { usize::MAX };
-            let mut c = rng.below(k);
-            if c == below {
-                c = (c + 1) % k;
+    let mut class_of: Vec<usize> = (0..k).collect();
+    rng.shuffle(&mut class_of);
+    while class_of.len() < bands {
+        let mut placed = false;
+        for _ in 0..16 {
+            let at = rng.below(class_of.len() + 1);
+            let below = at.checked_sub(1).map(|i| class_of[i]);
+            let above = class_of.get(at).copied();
+            let allowed: Vec<usize> = (0..k)
+                .filter(|&c| Some(c) != below && Some(c) != above)
+                .collect();
+            if !allowed.is_empty() {
+                class_of.insert(at, *rng.choose(&allowed));
+                placed = true;
+                break;
             }
-            class_of[b] = c;
+        }
+        if !placed {
+            // Two classes and no free slot drawn: the top end always has one.
+            let last = class_of[class_of.len() - 1];
+            class_of.push((last + 1) % k);
         }
     }
     band.into_iter().map(|b| class_of[b]).collect()
@@ -218,8 +224,9 @@ mod tests {
         for k in [2, 3, 5] {
             let labels = banded_labels(&mut rng, &score, k);
             assert!(counts(&labels, k).iter().all(|&n| n >= MIN_PER_CLASS));
-            let changes = labels.windows(2).filter(|w| w[0] != w[1]).count();
-            assert!(changes >= k, "{k}: {changes} changes");
+            // Runs of equal labels along the score: more runs than classes.
+            let runs = 1 + labels.windows(2).filter(|w| w[0] != w[1]).count();
+            assert!(runs > k, "{k}: {runs} runs");
         }
     }
 

@@ -62,8 +62,9 @@ impl TabularModelGptBuilder {
         self
     }
 
-    /// Uses the hypernetwork shipped with this crate ([`crate::shipped::tabular`]: general
-    /// mode, end-to-end rule, meta-trained on the catalog's seen tasks).
+    /// Uses the hypernetwork shipped with this crate ([`crate::shipped::tabular`]: kernel
+    /// mode, end-to-end rule, meta-trained on the catalog's seen tasks and synthetic prior
+    /// tasks).
     pub fn shipped(mut self) -> Self {
         self.shipped = true;
         self

@@ -120,10 +120,10 @@ fn draw_rule(rng: &mut TaskRng, vars: &mut VarPicker, x: &[Vec<u8>], arity: u8) 
 }
 
 /// 2–8 binary (70 %) or ternary inputs (at least enough for `2k` input patterns, as far as the
-/// columns allow) with random level rates and `m = ⌈log₂ k⌉` random rules;
-/// the rules' bits form a code, and the `k` most frequent codes take the `k` classes (the other
-/// codes random ones). For two classes a rule is re-drawn (up to 8 times) while its rarer outcome has fewer
-/// than 5 % of the rows. The other columns are noisy copies of the inputs.
+/// columns allow) with random level rates and `m = ⌈log₂ k⌉` random rules; the rules' bits form a
+/// code, and the `k` most frequent codes take the `k` classes (the other codes random ones). For
+/// two classes a rule is re-drawn (up to 8 times) while its rarer outcome has fewer than 5 % of the
+/// rows. The other columns are noisy copies of the inputs.
 pub(in crate::prior) fn boolean(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     let Shape { n, d, k } = shape;
     let arity: u8 = if rng.bool(0.7) { 2 } else { 3 };

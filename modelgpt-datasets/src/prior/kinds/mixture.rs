@@ -70,10 +70,11 @@ pub(in crate::prior) fn gaussian_mixture(rng: &mut TaskRng, shape: Shape) -> Mec
         let weights: Vec<f64> = blobs.iter().map(|(w, _)| *w).collect();
         let blob = &blobs[rng.weighted(&weights)].1;
         rng.fill_normal(&mut eps, 1.0);
-        for i in 0..s {
+        for (i, col) in columns.iter_mut().enumerate() {
+            // Row i of the lower-triangular factor: entries 0..=i.
             let row = &blob.factor[i * s..i * s + i + 1];
             let v: f32 = row.iter().zip(&eps).map(|(a, e)| a * e).sum();
-            columns[i][r] = blob.mean[i] + v;
+            col[r] = blob.mean[i] + v;
         }
     }
     let n_blobs: usize = classes.iter().map(Vec::len).sum();

@@ -65,15 +65,15 @@ struct Node {
     noise: f64,
 }
 
-/// Latent causes (1–16 and at most the number of columns, varied marginals, standardized) feed `depth` (1–4) layers of `width`
-/// (8–64, widened when the task needs more nodes) nodes; each node has 1–`fan_in` random parents
-/// in the layer below, computes a weighted sum, standardizes it, applies a random gain and
-/// shift and its layer's activation (tanh, ReLU, identity, sin or abs), and adds Gaussian noise
-/// of its layer's level. The class comes from target nodes with enough signal (quantile cuts of
-/// one node, bands of it with several bands per class, or the argmax of one node per class); the features are other nodes, drawn with
-/// weights that fall with their graph distance to the targets (parents, children and siblings
-/// first: causes and effects), at a random rate, so some tasks observe the target's neighbours
-/// and others only remote or unconnected nodes.
+/// Latent causes (1–16 and at most the number of columns, varied marginals, standardized) feed
+/// `depth` (1–4) layers of `width` (8–64, widened when the task needs more nodes) nodes; each node
+/// has 1–`fan_in` random parents in the layer below, computes a weighted sum, standardizes it,
+/// applies a random gain and shift and its layer's activation (tanh, ReLU, identity, sin or abs),
+/// and adds Gaussian noise of its layer's level. The class comes from target nodes with enough
+/// signal (quantile cuts of one node, bands of it with several bands per class, or the argmax of
+/// one node per class); the features are other nodes, drawn with weights that fall with their graph
+/// distance to the targets (parents, children and siblings first: causes and effects), at a random
+/// rate, so some tasks observe the target's neighbours and others only remote or unconnected nodes.
 pub(in crate::prior) fn mlp_scm(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     let Shape { n, d, k } = shape;
     let depth = rng.int_in(1, 4);

@@ -49,13 +49,15 @@ fn grow(rng: &mut TaskRng, z: &[Vec<f32>], depth: usize, p_stop: f64) -> Vec<Vec
 }
 
 /// A random decision tree of depth 2–6 (at least `⌈log₂ k⌉`) whose leaves carry classes (every
-/// class on some leaf when there are enough leaves, the others drawn with imbalanced weights),
-/// or, 40 % of the time, the sum of 2–6 random trees with Gaussian leaf values cut into classes
-/// at quantiles.
+/// class on one of the largest leaves, the other leaves drawn with imbalanced weights), or, 40 % of the time and
+/// whenever a tree grows fewer leaves than classes, the sum of 2–6 random trees with Gaussian
+/// leaf values cut into classes at quantiles. Drivers are continuous for more than 4 classes.
 pub(in crate::prior) fn tree(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     let Shape { n, d, k } = shape;
     let s = n_drivers(rng, d, 12);
-    let drivers = Drivers::draw(rng, n, s, 0.25);
+    // Integer and binary drivers allow few distinct splits: only for few classes.
+    let p_discrete = if k <= 4 { 0.25 } else { 0.0 };
+    let drivers = Drivers::draw(rng, n, s, p_discrete);
     let z = &drivers.std;
     let p_stop = if rng.bool(0.5) {
         0.0
@@ -65,10 +67,21 @@ pub(in crate::prior) fn tree(rng: &mut TaskRng, shape: Shape) -> Mechanism {
     let min_depth = (usize::BITS - (k - 1).leading_zeros()) as usize; // ⌈log₂ k⌉
     let weights = class_weights(rng, k);
 
-    let (labels, description) = if rng.bool(0.6) {
-        let depth = rng.int_in(2, 6).max(min_depth);
-        let mut leaves = grow(rng, z, depth, p_stop);
+    let mut single = rng.bool(0.6);
+    let mut leaves = Vec::new();
+    let depth = rng.int_in(2, 6).max(min_depth);
+    if single {
+        leaves = grow(rng, z, depth, p_stop);
+        if leaves.len() < k {
+            // Too few leaves for the classes: once more without early stops, else a sum.
+            leaves = grow(rng, z, depth, 0.0);
+            single = leaves.len() >= k;
+        }
+    }
+    let (labels, description) = if single {
+        // The k largest leaves (ties in random order) take one class each.
         rng.shuffle(&mut leaves);
+        leaves.sort_by_key(|leaf| std::cmp::Reverse(leaf.len()));
         let mut classes: Vec<usize> = (0..k).collect();
         rng.shuffle(&mut classes);
         let mut labels = vec![0usize; n];
