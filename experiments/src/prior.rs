@@ -84,7 +84,8 @@ impl EpochTasks for PriorSource<'_> {
 
     fn describe(&self) -> String {
         format!(
-            "prior {} tasks/epoch {}",
+            "prior v{} {} tasks/epoch {}",
+            modelgpt_datasets::prior::PRIOR_VERSION,
             serde_json::to_string(self.prior.config()).unwrap_or_default(),
             self.per_epoch
         )

@@ -25,7 +25,7 @@
 //!   discriminant of the sample in the hidden units' space, solved in closed form (no gradient
 //!   step on the user's data) with meta-learned shrinkage, temperature and offsets. Any feature
 //!   and class count works, including tasks never seen in training
-//!   ([`KernelHyperNet`](tabular::KernelHyperNet)). The general mode (ours, linear) turns
+//!   ([`tabular::KernelHyperNet`]). The general mode (ours, linear) turns
 //!   per-feature tokens into input-layer rows and per-class tokens into class-head columns, tied
 //!   through the sample's shrunk linear discriminant; the paper mode keeps per-task heads and
 //!   serves only its training tasks ([`Error::UnseenTask`]).

@@ -32,6 +32,7 @@
 //! be drawn in parallel, in any order. Tasks are bit-identical for the same build on the same
 //! platform; `exp`, `ln`, `sin`, `tanh` and friends come from the platform's math library, so
 //! another libm may change the last bits of some values (and, rarely, a label at a cut point).
+//! [`PRIOR_VERSION`] changes whenever a code change alters the draws.
 //!
 //! # How a task is drawn
 //!
@@ -111,12 +112,13 @@
 //!
 //! # Cost
 //!
-//! Drawing a task is cheap and single-threaded. A 2,000-row, 100-column task took 4.5 ms on
+//! Drawing a task is cheap and single-threaded. A 2,000-row, 100-column task took 4–5 ms on
 //! average with the default kind mix on one core of the 2-core development machine (release
-//! build; per kind: boolean 2.5–2.9 ms, tree and Gaussian mixture 3.7–3.9 ms, smooth function
-//! 4.5–4.9 ms, MLP-SCM 7–8.5 ms; measured by the ignored test `time_to_draw_a_2000_by_100_task`
-//! in `tests/prior.rs`), so a meta-training loop can draw a fresh task per step, or draw them
-//! on another thread.
+//! build, machine shared with another build; per kind: boolean 2.1–2.9 ms, tree and Gaussian
+//! mixture 3–3.9 ms, smooth function 3.8–5.2 ms, MLP-SCM 5–8.5 ms; measured by the ignored test
+//! `time_to_draw_a_2000_by_100_task` in `tests/prior.rs`). Tasks of the default configuration
+//! (rows and columns log-uniform) average about 0.7 ms. A meta-training loop can draw a fresh
+//! task per step, or draw them on another thread.
 
 use modelgpt_core::data::{Column, ColumnValues, TabularDataset};
 use modelgpt_llm::TemplateWriter;
@@ -135,6 +137,11 @@ use inputs::{Marginal, units, warp};
 use kinds::{Mechanism, Shape};
 use labels::{MIN_PER_CLASS, add_label_noise, ensure_min_count};
 use rng::{TaskRng, task_seed};
+
+/// Version of the draw: bumped whenever the task drawn for a given `(config, index)` changes, so
+/// a resumed meta-training run (or a cache of prepared tasks) can tell that the stream it started
+/// on is no longer the one it would continue.
+pub const PRIOR_VERSION: u32 = 1;
 
 /// Most classes of a [`PriorKind::Boolean`] task (unless `min_classes` is larger).
 const BOOLEAN_MAX_CLASSES: usize = 8;

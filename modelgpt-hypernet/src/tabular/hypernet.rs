@@ -25,7 +25,7 @@ pub enum HyperMode {
     Paper,
     /// Ours, non-linear: random-feature hidden units and a closed-form discriminant head in
     /// their space, with meta-learned feature scales, shrinkage, temperature and class offsets
-    /// ([`KernelHyperNet`](super::kernel::KernelHyperNet)).
+    /// ([`super::kernel::KernelHyperNet`]).
     Kernel,
 }
 

@@ -21,7 +21,7 @@
 //! direction's linear score available, so the span of the hidden layer contains the input-space
 //! discriminant whenever `p` covers the feature count; the discriminant directions are among the
 //! first units so that it does for any `d`. `γ_LW` is the Ledoit–Wolf intensity of `S` (at least
-//! [`LDA_SHRINKAGE_FLOOR`](crate::LDA_SHRINKAGE_FLOOR)).
+//! [`crate::LDA_SHRINKAGE_FLOOR`]).
 //!
 //! What meta-training learns, as functions of the requirement and the sample's statistics: the
 //! per-feature scales `g_j` (which inputs the random directions emphasise), the shrinkage
