@@ -4,9 +4,13 @@
 //! ```text
 //! r ─► trunk ─► z
 //! feature j: [proj(name_j), stats_j, z] ─► MLP ─► log-scale g_j           (learned relevance)
-//! directions v_h (h < p): the sample's discriminant directions Σ⁻¹μ_c (as many as fit in p/4),
-//!                         the rest standard normal; v_h ← diag(e^g) v_h / ‖diag(e^g) v_h‖
-//! anchors a_h: a random row of the sample;  hidden unit pair  relu(±v_h·(x − x_{a_h}))
+//! directions v_h (h < p), three blocks:
+//!   the sample's discriminant directions Σ⁻¹μ_c (as many as fit in p/4), anchored at a random row;
+//!   standard normal directions, anchored at a random row;
+//!   differences x_a − x_b of two rows of different classes (`pair_fraction` of the rest),
+//!   anchored at their midpoint (the unit's hinge bisects the pair);
+//! v_h ← G_block(h) · diag(e^g) v_h / ‖diag(e^g) v_h‖,  G = exp(head([z, task shape]))  (block gains)
+//! hidden unit pair  relu(±v_h·(x − anchor_h))
 //! W₁ = [V, −V],  b₁ = [−Vᵀx_a, Vᵀx_a]                                      (input layer)
 //! φ = relu(X_s W₁ + b₁) over the sample rows X_s
 //! μ_c = class means of φ,  S = within-class covariance of φ,
@@ -24,8 +28,9 @@
 //! [`crate::LDA_SHRINKAGE_FLOOR`]).
 //!
 //! What meta-training learns, as functions of the requirement and the sample's statistics: the
-//! per-feature scales `g_j` (which inputs the random directions emphasise), the shrinkage
-//! correction `a`, the logit temperature `τ` and the per-class offsets `δ_c`. Every head starts
+//! per-feature scales `g_j` (which inputs the random directions emphasise), the gains of the three
+//! blocks (with the shrinkage towards the mean diagonal they set how much each block may carry),
+//! the shrinkage correction `a`, the logit temperature `τ` and the per-class offsets `δ_c`. Every head starts
 //! at zero, so the untrained generator is the plain random-feature discriminant. Gradients reach
 //! them through the closed-form solve: with `Σ₀`, `W₀ = Σ₀⁻¹ μᵀ` computed on the host, the
 //! generator emits `W = W₀ + Σ₀⁻¹ ((μ − sg μ)ᵀ − (Σ − sg Σ) W₀)` (`sg` = stop-gradient), whose
