@@ -239,12 +239,12 @@ pub fn variant_config(variant: Variant, tasks: &TaskSet, encoder_dim: usize) -> 
 pub fn meta_train(
     variant: Variant,
     tasks: &TaskSet,
-    encoder_dim: usize,
+    encoder: &dyn RequirementEncoder,
     cache_dir: &Path,
     cfg: &ExperimentConfig,
     device: &Device,
 ) -> Result<(HyperNet, HyperNetConfig, MetaTrainReport, f64)> {
-    let hyper = variant_config(variant, tasks, encoder_dim);
+    let hyper = variant_config(variant, tasks, encoder.embed_dim());
     let mut meta = cfg.meta.clone();
     meta.rule = variant.rule;
     meta.seed = cfg.seed;
@@ -261,21 +261,20 @@ pub fn meta_train(
         // serve held-out tasks).
         trainer = trainer.with_monitor(tasks.heldout.clone());
     }
-    let use_prior = variant.mode == HyperMode::Kernel && cfg.prior_per_epoch > 0;
-    let encoder_for_prior = crate::load_encoder(device)?;
-    let mut prior = crate::prior::PriorSource::new(
-        cfg.prior.clone(),
-        cfg.prior_per_epoch,
-        &encoder_for_prior,
-        cfg.max_train_rows,
-        device,
-    )?;
-    let run = |prior: &mut crate::prior::PriorSource| {
-        if use_prior {
-            trainer.train_with(&tasks.seen, Some(prior), device)
-        } else {
-            trainer.train(&tasks.seen, device)
-        }
+    let mut prior = if variant.mode == HyperMode::Kernel && cfg.prior_per_epoch > 0 {
+        Some(crate::prior::PriorSource::new(
+            cfg.prior.clone(),
+            cfg.prior_per_epoch,
+            encoder,
+            cfg.max_train_rows,
+            device,
+        )?)
+    } else {
+        None
+    };
+    let run = |prior: &mut Option<crate::prior::PriorSource>| match prior {
+        Some(source) => trainer.train_with(&tasks.seen, Some(source), device),
+        None => trainer.train(&tasks.seen, device),
     };
     let (model, report) = match run(&mut prior) {
         // A cache written by another configuration (e.g. an older version): train afresh.
@@ -303,14 +302,14 @@ pub fn meta_train(
 pub fn hypernet_for(
     variant: Variant,
     tasks: &TaskSet,
-    encoder_dim: usize,
+    encoder: &dyn RequirementEncoder,
     cache_dir: &Path,
     cfg: &ExperimentConfig,
     retrain: bool,
     device: &Device,
 ) -> Result<(HyperNet, HyperNetConfig, MetaTrainReport, f64)> {
     if retrain {
-        return meta_train(variant, tasks, encoder_dim, cache_dir, cfg, device);
+        return meta_train(variant, tasks, encoder, cache_dir, cfg, device);
     }
     let default = ExperimentConfig::default();
     let (hyper, config, report) =
@@ -320,7 +319,7 @@ pub fn hypernet_for(
         && cfg.max_train_rows == default.max_train_rows
         && cfg.prior_per_epoch == default.prior_per_epoch
         && cfg.prior == default.prior;
-    if !same_settings || config != variant_config(variant, tasks, encoder_dim) {
+    if !same_settings || config != variant_config(variant, tasks, encoder.embed_dim()) {
         bail!(
             "the shipped {} checkpoint was meta-trained with the default settings on the default \
              seen tasks; this run differs: pass --retrain to meta-train it",
@@ -1411,18 +1410,11 @@ pub fn run_report(args: &ReportOptions) -> Result<()> {
     );
     let mut summaries = Vec::new();
     let mut default_rows = Vec::new();
-    let mut default_report = None;
+    let mut default_run = None;
     let mut baselines = None;
     for (i, variant) in variants.iter().enumerate() {
-        let (hyper, config, report, secs) = hypernet_for(
-            *variant,
-            &tasks,
-            encoder.embed_dim(),
-            &cache,
-            &cfg,
-            retrain,
-            &device,
-        )?;
+        let (hyper, config, report, secs) =
+            hypernet_for(*variant, &tasks, &encoder, &cache, &cfg, retrain, &device)?;
         if baselines.is_none() {
             let all: Vec<_> = tasks.seen.iter().chain(&tasks.heldout).collect();
             baselines = Some(all_baselines(&all, &config, &cache, &cfg, &device)?);
@@ -1445,7 +1437,7 @@ pub fn run_report(args: &ReportOptions) -> Result<()> {
         summaries.push(s);
         if i == 0 {
             default_rows = rows;
-            default_report = Some(report);
+            default_run = Some((hyper, config, report));
         }
     }
     println!(
@@ -1464,16 +1456,9 @@ pub fn run_report(args: &ReportOptions) -> Result<()> {
             r.finetune_ms / r.generation_ms.max(1e-9)
         );
     }
-    // ModelGPT-F: finetuning curves on a few held-out tasks, from the default variant.
-    let (hyper, config, _, _) = hypernet_for(
-        variants[0],
-        &tasks,
-        encoder.embed_dim(),
-        &cache,
-        &cfg,
-        retrain,
-        &device,
-    )?;
+    // The requirement ablation and the ModelGPT-F curves on a few held-out tasks, from the
+    // default variant (the first; `variants` is never empty).
+    let (hyper, config, default_report) = default_run.context("no variant was evaluated")?;
     let ablation = requirement_ablation(&encoder, &hyper, &config, &tasks, &device)?;
     let mut curves = Vec::new();
     for name in ["iris", "wine", "vowel", "letter", "banana", "ring"] {
@@ -1493,7 +1478,7 @@ pub fn run_report(args: &ReportOptions) -> Result<()> {
         &summaries,
         &curves,
         &ablation,
-        &default_report.unwrap_or_default(),
+        &default_report,
         &cfg,
         &device,
     )?;

@@ -15,7 +15,6 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use modelgpt_core::RequirementEncoder;
 use modelgpt_experiments::tabular::{ALL_VARIANTS, ExperimentConfig, meta_train, prepare_tasks};
 use modelgpt_experiments::text::{TextExperimentConfig, prepare_all, train_hypernet};
 use modelgpt_experiments::{cache_dir, device, load_encoder};
@@ -48,7 +47,7 @@ fn main() -> Result<()> {
         let tasks = prepare_tasks(&encoder, &cache, &cfg, &device)?;
         for variant in ALL_VARIANTS {
             let (hyper, config, report, secs) =
-                meta_train(variant, &tasks, encoder.embed_dim(), &cache, &cfg, &device)?;
+                meta_train(variant, &tasks, &encoder, &cache, &cfg, &device)?;
             let dir = args.out.join(format!("tabular-{}", variant.name()));
             let manifest = Manifest::new(modelgpt_core::Modality::Tabular, config.clone())
                 .with_report(&report)?

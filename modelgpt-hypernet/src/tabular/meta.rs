@@ -162,7 +162,7 @@ pub struct EpochReport {
 }
 
 /// What a meta-training run produced.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetaTrainReport {
     /// Per-epoch statistics.
     pub history: Vec<EpochReport>,
@@ -475,7 +475,6 @@ impl MetaTrainer {
             order.shuffle(&mut rng);
             let mut loss_sum = 0.0;
             let mut n_steps = 0usize;
-            let mut scratch: Option<InnerAdam>;
             for &ti in &order {
                 let is_extra = ti >= tasks.len();
                 let task = if is_extra {
@@ -537,8 +536,9 @@ impl MetaTrainer {
                             (v, loss.backward())
                         }
                         MetaRule::Delta => {
+                            // An extra task is seen once: its inner state starts and ends here.
+                            let mut scratch = None;
                             let state = if is_extra {
-                                scratch = None;
                                 &mut scratch
                             } else {
                                 &mut inner[ti]

@@ -90,11 +90,5 @@ pub(in crate::prior) fn gaussian_mixture(rng: &mut TaskRng, shape: Shape) -> Mec
     let std: Vec<Vec<f32>> = columns.iter().map(|c| standardized(c)).collect();
     let more = derived(rng, &std, d - s, false);
     columns.extend(more);
-    Mechanism {
-        continuous: vec![true; columns.len()],
-        warpable: vec![true; columns.len()],
-        columns,
-        labels,
-        description,
-    }
+    Mechanism::continuous(columns, labels, description)
 }

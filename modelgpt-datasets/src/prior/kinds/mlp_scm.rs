@@ -238,11 +238,5 @@ pub(in crate::prior) fn mlp_scm(rng: &mut TaskRng, shape: Shape) -> Mechanism {
         .into_iter()
         .map(|i| std::mem::take(&mut nodes[i].values))
         .collect();
-    Mechanism {
-        continuous: vec![true; columns.len()],
-        warpable: vec![true; columns.len()],
-        columns,
-        labels,
-        description,
-    }
+    Mechanism::continuous(columns, labels, description)
 }

@@ -32,6 +32,19 @@ pub(super) struct Mechanism {
     pub description: String,
 }
 
+impl Mechanism {
+    /// A mechanism whose columns are all continuous and may all be warped.
+    pub fn continuous(columns: Vec<Vec<f32>>, labels: Vec<usize>, description: String) -> Self {
+        Self {
+            continuous: vec![true; columns.len()],
+            warpable: vec![true; columns.len()],
+            columns,
+            labels,
+            description,
+        }
+    }
+}
+
 /// The sizes a mechanism is asked for.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Shape {
