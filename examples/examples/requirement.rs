@@ -57,7 +57,8 @@ struct Args {
     /// Environment variable holding the API key.
     #[arg(long, default_value = "OPENAI_API_KEY")]
     api_key_env: String,
-    /// Seconds to wait for the server's answer.
+    /// Most seconds one request to the server may take, retries and their waits included (a
+    /// repair request, sent when the first answer is rejected, gets as long again).
     #[arg(long, default_value_t = 120)]
     timeout: u64,
     /// Example rows shown in the prompt.
@@ -139,10 +140,14 @@ fn main() -> anyhow::Result<()> {
         .with_prompt_config(prompt_config)
         .with_seed(args.seed);
     if let (Some(endpoint), Some(model)) = (&args.endpoint, &args.model) {
+        let timeout = Duration::from_secs(args.timeout.max(1));
         let client = OpenAiClient::builder(endpoint.as_str())
             .model(model.as_str())
             .api_key_env(args.api_key_env.as_str())
-            .read_timeout(Duration::from_secs(args.timeout.max(1)))
+            // One slow answer may use the whole budget; quick failures (503, refused) are retried
+            // within it.
+            .read_timeout(timeout)
+            .deadline(timeout)
             .on_retry(|event| eprintln!("warning: {event}"))
             .build()?;
         generator = generator.with_openai(client);

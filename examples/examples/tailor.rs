@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use modelgpt_core::Requirement;
-use modelgpt_core::data::{Split, TabularDataset, read_csv_table};
+use modelgpt_core::data::{CsvOptions, Split, TabularDataset, read_csv_table};
 use modelgpt_examples::{device, load_encoder};
 use modelgpt_hypernet::{TabularModelGpt, TailoredTabularModel};
 use modelgpt_llm::{AnswerCache, OpenAiClient, RequirementGenerator};
@@ -96,8 +96,28 @@ fn main() -> Result<()> {
     let Some(target) = &args.target else {
         bail!("--target COLUMN is required to generate a model")
     };
-    let mut data = TabularDataset::from_csv(&args.csv, target)
+    // The documented data rules and limits (modelgpt_core::Limits): rows past 100,000 are
+    // sampled, rows without a label and classes with fewer than two rows are left out, and
+    // all of it is reported.
+    let (mut data, read) = TabularDataset::read_csv(&args.csv, target, &CsvOptions::default())
         .with_context(|| format!("reading {}", args.csv.display()))?;
+    if !args.json {
+        if read.subsampled() {
+            eprintln!(
+                "note: {} rows in the file; a seeded sample of {} is used",
+                read.rows_in_file, read.rows_read
+            );
+        }
+        if read.rows_missing_label > 0 {
+            eprintln!(
+                "note: {} rows without a `{target}` value were left out",
+                read.rows_missing_label
+            );
+        }
+        for (label, n) in &read.dropped_classes {
+            eprintln!("note: class `{label}` has {n} row(s), fewer than 2; left out");
+        }
+    }
     // The requirement names what is predicted: the target column, not the file.
     data.name = target.clone();
 
@@ -156,6 +176,10 @@ fn main() -> Result<()> {
             json!({
                 "requirement": requirement.as_str(),
                 "n_train": data.n_rows(),
+                "rows_in_file": read.rows_in_file,
+                "rows_read": read.rows_read,
+                "rows_missing_label": read.rows_missing_label,
+                "dropped_classes": read.dropped_classes,
                 "n_features": model.mlp().d_input(),
                 "n_classes": data.n_classes(),
                 "generation_ms": timing.total_ms(),

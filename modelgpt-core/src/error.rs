@@ -145,6 +145,32 @@ pub enum Error {
         source: png::DecodingError,
     },
 
+    /// Input beyond one of the documented [`Limits`](crate::Limits) (see [`crate::limits`]).
+    ///
+    /// For sizes counted while streaming (bytes of a file or a record), `found` is where reading
+    /// stopped: the first count above the limit.
+    #[error(
+        "{path}{}{}: {what} is {found}, above the limit of {limit} (`Limits::{limit_name}`)",
+        line.map(|l| format!(":{l}")).unwrap_or_default(),
+        column.map(|c| format!(":{c}")).unwrap_or_default()
+    )]
+    LimitExceeded {
+        /// The file or folder being read.
+        path: PathBuf,
+        /// 1-based line, when the excess is in one record.
+        line: Option<usize>,
+        /// 1-based column (field), when the excess is in one cell.
+        column: Option<usize>,
+        /// What was measured, e.g. "the decompressed size in bytes".
+        what: String,
+        /// The value found.
+        found: u64,
+        /// The limit.
+        limit: u64,
+        /// The field of [`Limits`](crate::Limits) holding the limit.
+        limit_name: &'static str,
+    },
+
     /// A language model or an encoder failed (used by implementations of the core traits).
     #[error("{context}: {source}")]
     External {

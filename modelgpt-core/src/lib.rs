@@ -14,6 +14,7 @@
 //!   every modality's hypernetwork facade implements;
 //! - [`data`]: data sets, loaders for a user's own data (CSV, JSONL, PNG folders), the building
 //!   blocks of format readers, the asset folder, seeded splits and tabular preprocessing;
+//! - [`Limits`]: the documented resource limits of every loader of untrusted input;
 //! - [`Error`] / [`Result`].
 //!
 //! ```text
@@ -49,6 +50,7 @@ mod atomic;
 mod customizer;
 pub mod data;
 mod error;
+pub mod limits;
 mod params;
 mod profile;
 mod prompt;
@@ -59,6 +61,7 @@ mod traits;
 pub use atomic::{replace_atomically, write_atomic};
 pub use customizer::{GenerationTiming, ModelCustomizer, TailoredModel};
 pub use error::{Error, Result};
+pub use limits::Limits;
 pub use params::{GeneratedParams, IntoFlat, ParamEntry, ParamRole, ParamSpec};
 pub use profile::{DataProfile, SampleRecord};
 pub use prompt::{ImageAttachment, Message, Prompt, Role};

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use modelgpt_core::Error;
-use modelgpt_core::data::{ImageDataset, TabularDataset, TextDataset, read_csv_table};
+use modelgpt_core::data::{CsvOptions, ImageDataset, TabularDataset, TextDataset, read_csv_table};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
@@ -353,7 +353,12 @@ fn quoted_csv_with_embedded_newlines_loads() {
         "d.csv",
         b"note,size,label\r\n\"two\r\nlines, and a comma\",1.5,a\r\n\"say \"\"hi\"\"\",NaN,b\r\n",
     );
-    let ds = TabularDataset::from_csv(&p, "label").unwrap();
+    // One row per class: keep them (the default drops classes with fewer than two rows).
+    let keep_all = CsvOptions {
+        min_class_rows: 1,
+        ..CsvOptions::default()
+    };
+    let (ds, _) = TabularDataset::read_csv(&p, "label", &keep_all).unwrap();
     assert_eq!(ds.n_rows(), 2);
     assert_eq!(ds.columns[0].values.display(1), "say \"hi\"");
     assert_eq!(ds.columns[1].values.display(1), "?");

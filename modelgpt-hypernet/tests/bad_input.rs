@@ -124,7 +124,28 @@ fn too_many_classes_is_a_typed_error_naming_the_limit() {
     for i in 0..n {
         csv.push_str(&format!("{i},c{i}\n"));
     }
-    let data = TabularDataset::from_csv_str(&csv, "y", "wide").unwrap();
+    // The CSV reader refuses it by default (modelgpt_core::Limits::max_classes); a data set built
+    // with a wider reader limit still meets the facade's own limit.
+    let reader_err = TabularDataset::from_csv_str(&csv, "y", "wide").unwrap_err();
+    assert!(
+        matches!(
+            reader_err,
+            modelgpt_core::Error::LimitExceeded {
+                limit_name: "max_classes",
+                ..
+            }
+        ),
+        "{reader_err}"
+    );
+    let table = CsvTable::parse_str(&csv, "wide").unwrap();
+    let wide = modelgpt_core::data::CsvOptions {
+        limits: modelgpt_core::Limits {
+            max_classes: 10 * n,
+            ..modelgpt_core::Limits::default()
+        },
+        min_class_rows: 1,
+    };
+    let (data, _) = TabularDataset::from_table_with(&table, "y", "wide".into(), &wide).unwrap();
     let err = kernel_mgpt(&device).generate(&data, &req()).unwrap_err();
     assert!(
         matches!(err, Error::LimitExceeded { unit: "classes", value, .. } if value == n),

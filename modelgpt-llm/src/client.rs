@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use modelgpt_core::{LanguageModel, Prompt, Role};
@@ -18,6 +18,12 @@ pub const DEFAULT_API_KEY_ENV: &str = "OPENAI_API_KEY";
 
 /// Largest response body read, in bytes.
 const MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Default total deadline of one [`OpenAiClient::chat`] call, retries and backoff waits included:
+/// 180 s, one full default attempt (10 s to connect, 120 s for the answer) with room for a few
+/// quick retries, so that a server that never answers costs at most three minutes. See
+/// [`OpenAiClientBuilder::deadline`].
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(180);
 
 /// A secret that never shows in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,6 +79,7 @@ impl fmt::Display for RetryEvent<'_> {
 ///     .model("qwen2.5-coder-0.5b")
 ///     .api_key("sk-secret")
 ///     .read_timeout(Duration::from_secs(30))
+///     .deadline(Duration::from_secs(60))
 ///     .build()?;
 /// assert_eq!(client.endpoint(), "http://127.0.0.1:8080/v1/chat/completions");
 /// assert!(!format!("{client:?}").contains("sk-secret"));
@@ -87,6 +94,7 @@ pub struct OpenAiClientBuilder {
     max_tokens: Option<u32>,
     connect_timeout: Duration,
     read_timeout: Duration,
+    deadline: Duration,
     max_retries: u32,
     backoff_base: Duration,
     backoff_max: Duration,
@@ -105,6 +113,7 @@ impl fmt::Debug for OpenAiClientBuilder {
             .field("max_tokens", &self.max_tokens)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("deadline", &self.deadline)
             .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
     }
@@ -120,6 +129,7 @@ impl OpenAiClientBuilder {
             max_tokens: Some(256),
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(120),
+            deadline: DEFAULT_DEADLINE,
             max_retries: 3,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(20),
@@ -166,19 +176,46 @@ impl OpenAiClientBuilder {
         self
     }
 
-    /// Time allowed to open the connection (DNS, TCP, TLS). Default 10 s.
+    /// Time allowed to open the connection (DNS, TCP, TLS), per attempt. Default 10 s. Never more
+    /// than what is left of the [`deadline`](Self::deadline).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
     }
 
-    /// Time allowed for the response headers, and again for the body. Default 120 s.
+    /// Time allowed for the response headers, and again for the body, per attempt. Default 120 s.
+    /// Never more than what is left of the [`deadline`](Self::deadline).
     pub fn read_timeout(mut self, d: Duration) -> Self {
         self.read_timeout = d;
         self
     }
 
-    /// Retries after a timeout, a transport error, 429 or 5xx. Default 3 (4 attempts in all).
+    /// Total time one [`OpenAiClient::chat`] call may take: every attempt, and every backoff or
+    /// `Retry-After` wait between them. Default [`DEFAULT_DEADLINE`] (180 s).
+    ///
+    /// Each attempt's timeouts are the smaller of their own setting and the time left; a retry
+    /// whose wait would end past the deadline is not made. When the deadline cuts the call short
+    /// it fails with [`Error::DeadlineExceeded`]. A value too large to add to the current time
+    /// (such as `Duration::MAX`) leaves only the per-attempt timeouts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use modelgpt_llm::OpenAiClient;
+    ///
+    /// // At most 30 s in all, however often the server answers 503.
+    /// let client = OpenAiClient::builder("http://127.0.0.1:8080/v1")
+    ///     .deadline(Duration::from_secs(30))
+    ///     .build()?;
+    /// assert_eq!(client.deadline(), Duration::from_secs(30));
+    /// # Ok::<(), modelgpt_llm::Error>(())
+    /// ```
+    pub fn deadline(mut self, d: Duration) -> Self {
+        self.deadline = d;
+        self
+    }
+
+    /// Retries after a timeout, a transport error, 429 or 5xx. Default 3 (4 attempts in all),
+    /// within the [`deadline`](Self::deadline).
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self
@@ -215,7 +252,8 @@ impl OpenAiClientBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a base URL that is not `http(s)://...`, an empty model name,
-    /// a temperature outside `[0, 2]`, zero timeouts or a backoff base above its maximum.
+    /// a temperature outside `[0, 2]`, zero timeouts, a zero deadline or a backoff base above its
+    /// maximum.
     pub fn build(self) -> Result<OpenAiClient> {
         let invalid = |field, reason: &str| Error::InvalidConfig {
             field,
@@ -239,6 +277,9 @@ impl OpenAiClientBuilder {
         }
         if self.connect_timeout.is_zero() || self.read_timeout.is_zero() {
             return Err(invalid("timeout", "must be greater than zero"));
+        }
+        if self.deadline.is_zero() {
+            return Err(invalid("deadline", "must be greater than zero"));
         }
         if self.backoff_base > self.backoff_max {
             return Err(invalid("backoff", "base must not exceed max"));
@@ -279,6 +320,7 @@ impl OpenAiClientBuilder {
             max_tokens: self.max_tokens,
             connect_timeout: self.connect_timeout,
             read_timeout: self.read_timeout,
+            deadline: self.deadline,
             max_retries: self.max_retries,
             backoff_base: self.backoff_base,
             backoff_max: self.backoff_max,
@@ -294,8 +336,11 @@ impl OpenAiClientBuilder {
 /// Blocking; safe to share between threads. Retries timeouts, transport errors, 429 (waiting at
 /// least `Retry-After` seconds) and 5xx with exponential backoff and jitter; other 4xx fail at
 /// once. A retryable failure that persists comes back as [`Error::RetriesExhausted`] holding the
-/// last error. The API key is sent only in the `Authorization` header: it is redacted in `Debug`,
-/// scrubbed from error bodies and never part of an error message.
+/// last error. The whole call, waits included, is bounded by a total deadline
+/// ([`OpenAiClientBuilder::deadline`], default [`DEFAULT_DEADLINE`]); when it passes first the
+/// call fails with [`Error::DeadlineExceeded`]. The API key is sent only in the `Authorization`
+/// header: it is redacted in `Debug`, scrubbed from error bodies and never part of an error
+/// message.
 #[derive(Clone)]
 pub struct OpenAiClient {
     endpoint: String,
@@ -305,12 +350,22 @@ pub struct OpenAiClient {
     max_tokens: Option<u32>,
     connect_timeout: Duration,
     read_timeout: Duration,
+    deadline: Duration,
     max_retries: u32,
     backoff_base: Duration,
     backoff_max: Duration,
     max_retry_after: Duration,
     on_retry: Option<RetryHook>,
     agent: ureq::Agent,
+}
+
+/// The timeouts of one attempt: the configured ones, cut to what is left of the deadline.
+#[derive(Clone, Copy, Debug)]
+struct AttemptLimits {
+    connect: Duration,
+    read: Duration,
+    /// What was left of the deadline when the attempt started; `None` without a deadline.
+    left: Option<Duration>,
 }
 
 impl fmt::Debug for OpenAiClient {
@@ -323,6 +378,7 @@ impl fmt::Debug for OpenAiClient {
             .field("max_tokens", &self.max_tokens)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("deadline", &self.deadline)
             .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
     }
@@ -346,6 +402,11 @@ impl OpenAiClient {
         &self.model
     }
 
+    /// The total deadline of one [`chat`](Self::chat) call; see [`OpenAiClientBuilder::deadline`].
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
     /// Everything that decides an answer apart from the prompt (endpoint, model, temperature,
     /// max tokens), for cache keys. Never includes the API key.
     pub fn cache_identity(&self) -> String {
@@ -356,39 +417,75 @@ impl OpenAiClient {
     }
 
     /// Sends `prompt` and returns the first choice's message text, retrying as described on
-    /// [`OpenAiClient`].
+    /// [`OpenAiClient`], all within the [deadline](OpenAiClientBuilder::deadline).
     ///
     /// # Errors
     /// [`Error::Http`] for a non-retryable status, [`Error::Protocol`], [`Error::EmptyChoices`],
-    /// [`Error::EmptyAnswer`], or [`Error::RetriesExhausted`] wrapping the last [`Error::Timeout`],
-    /// [`Error::Transport`] or retryable [`Error::Http`].
+    /// [`Error::EmptyAnswer`], [`Error::RetriesExhausted`] wrapping the last [`Error::Timeout`],
+    /// [`Error::Transport`] or retryable [`Error::Http`], or [`Error::DeadlineExceeded`] wrapping
+    /// the same when the deadline passed (or a retry's wait would end past it) first.
     pub fn chat(&self, prompt: &Prompt) -> Result<String> {
         let body = self.request_body(prompt).to_string();
         let mut rng = StdRng::seed_from_u64(jitter_seed());
+        // `None` when the deadline is too far away to represent: per-attempt timeouts only.
+        let deadline_at = Instant::now().checked_add(self.deadline);
+        // Rounded up to whole milliseconds so that messages read "within 2s", not "1.9999997s".
+        let left = || {
+            deadline_at.map(|at| {
+                let nanos = at.saturating_duration_since(Instant::now()).as_nanos();
+                Duration::from_millis(u64::try_from(nanos.div_ceil(1_000_000)).unwrap_or(u64::MAX))
+            })
+        };
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            match self.send_once(&body) {
+            let limits = self.limits(left());
+            let e = match self.send_once(&body, limits) {
                 Ok(answer) => return Ok(answer),
-                Err(e) if e.is_retryable() && attempt <= self.max_retries => {
-                    let delay = self.delay_before_retry(attempt, &e, &mut rng);
-                    if let Some(hook) = &self.on_retry {
-                        hook(&RetryEvent {
-                            attempt,
-                            delay,
-                            error: &e,
-                        });
-                    }
-                    std::thread::sleep(delay);
-                }
-                Err(e) if e.is_retryable() => {
-                    return Err(Error::RetriesExhausted {
-                        attempts: attempt,
-                        last: Box::new(e),
-                    });
-                }
+                Err(e) if e.is_retryable() => e,
                 Err(e) => return Err(e),
+            };
+            let past_deadline = |e: Error| Error::DeadlineExceeded {
+                deadline: self.deadline,
+                attempts: attempt,
+                last: Box::new(e),
+            };
+            // Cut by the deadline: nothing left, or the attempt's timeout was the time left.
+            let now_left = left();
+            let cut = now_left.is_some_and(|l| l.is_zero())
+                || matches!((&e, limits.left), (Error::Timeout { after }, Some(l)) if *after >= l);
+            if cut {
+                return Err(past_deadline(e));
             }
+            if attempt > self.max_retries {
+                return Err(Error::RetriesExhausted {
+                    attempts: attempt,
+                    last: Box::new(e),
+                });
+            }
+            let delay = self.delay_before_retry(attempt, &e, &mut rng);
+            // A retry that could only start at or after the deadline is not worth the wait.
+            if now_left.is_some_and(|l| delay >= l) {
+                return Err(past_deadline(e));
+            }
+            if let Some(hook) = &self.on_retry {
+                hook(&RetryEvent {
+                    attempt,
+                    delay,
+                    error: &e,
+                });
+            }
+            std::thread::sleep(delay);
+        }
+    }
+
+    /// The timeouts of an attempt that starts with `left` of the deadline remaining.
+    fn limits(&self, left: Option<Duration>) -> AttemptLimits {
+        let cap = |d: Duration| left.map_or(d, |l| d.min(l));
+        AttemptLimits {
+            connect: cap(self.connect_timeout),
+            read: cap(self.read_timeout),
+            left,
         }
     }
 
@@ -449,15 +546,25 @@ impl OpenAiClient {
         }
     }
 
-    fn send_once(&self, body: &str) -> Result<String> {
+    fn send_once(&self, body: &str, limits: AttemptLimits) -> Result<String> {
         let mut request = self
             .agent
             .post(&self.endpoint)
+            .config()
+            .timeout_global(limits.left)
+            .timeout_connect(Some(limits.connect))
+            .timeout_send_request(Some(limits.read))
+            .timeout_send_body(Some(limits.read))
+            .timeout_recv_response(Some(limits.read))
+            .timeout_recv_body(Some(limits.read))
+            .build()
             .header("Content-Type", "application/json");
         if let Some(key) = &self.key {
             request = request.header("Authorization", format!("Bearer {}", key.0));
         }
-        let mut response = request.send(body).map_err(|e| self.map_transport(e))?;
+        let mut response = request
+            .send(body)
+            .map_err(|e| self.map_transport(e, limits))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -470,7 +577,7 @@ impl OpenAiClient {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_string()
-            .map_err(|e| self.map_transport(e))?;
+            .map_err(|e| self.map_transport(e, limits))?;
         if !(200..300).contains(&status) {
             return Err(Error::Http {
                 status,
@@ -530,25 +637,24 @@ impl OpenAiClient {
         Ok(answer)
     }
 
-    fn map_transport(&self, e: ureq::Error) -> Error {
+    fn map_transport(&self, e: ureq::Error, limits: AttemptLimits) -> Error {
         match e {
+            ureq::Error::Timeout(ureq::Timeout::Global) => Error::Timeout {
+                after: limits.left.unwrap_or(limits.read),
+            },
             ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
                 Error::Timeout {
-                    after: self.connect_timeout,
+                    after: limits.connect,
                 }
             }
-            ureq::Error::Timeout(_) => Error::Timeout {
-                after: self.read_timeout,
-            },
+            ureq::Error::Timeout(_) => Error::Timeout { after: limits.read },
             ureq::Error::Io(io)
                 if matches!(
                     io.kind(),
                     std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
                 ) =>
             {
-                Error::Timeout {
-                    after: self.read_timeout,
-                }
+                Error::Timeout { after: limits.read }
             }
             other => Error::Transport { source: other },
         }
@@ -629,10 +735,41 @@ mod tests {
                 .build()
                 .is_err()
         );
+        assert!(
+            OpenAiClient::builder("http://h/v1")
+                .deadline(Duration::ZERO)
+                .build()
+                .is_err()
+        );
         let c = OpenAiClient::builder("http://h/v1/chat/completions")
             .build()
             .unwrap();
         assert_eq!(c.endpoint(), "http://h/v1/chat/completions");
+        assert_eq!(c.deadline(), DEFAULT_DEADLINE);
+    }
+
+    #[test]
+    fn attempt_timeouts_never_exceed_the_time_left() {
+        let c = client();
+        let l = c.limits(Some(Duration::from_secs(3)));
+        assert_eq!(
+            (l.connect, l.read, l.left),
+            (
+                Duration::from_secs(3),
+                Duration::from_secs(3),
+                Some(Duration::from_secs(3))
+            )
+        );
+        let l = c.limits(Some(Duration::from_secs(60)));
+        assert_eq!(
+            (l.connect, l.read),
+            (Duration::from_secs(10), Duration::from_secs(60))
+        );
+        let l = c.limits(None);
+        assert_eq!(
+            (l.connect, l.read, l.left),
+            (Duration::from_secs(10), Duration::from_secs(120), None)
+        );
     }
 
     #[test]

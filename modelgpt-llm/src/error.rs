@@ -25,7 +25,8 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
 
-    /// Connecting, or waiting for the response, took longer than the configured timeout.
+    /// Connecting, or waiting for the response, took longer than the attempt's timeout: the
+    /// configured one, or what was left of the total deadline when that was less.
     #[error("no answer within {after:?}")]
     Timeout {
         /// The timeout that expired.
@@ -70,6 +71,22 @@ pub enum Error {
     /// Every attempt failed with a retryable error; `last` is the final one.
     #[error("gave up after {attempts} attempts: {last}")]
     RetriesExhausted {
+        /// Number of requests made.
+        attempts: u32,
+        /// The error of the last attempt.
+        #[source]
+        last: Box<Error>,
+    },
+
+    /// The total deadline of the call passed (or the wait before the next retry would have ended
+    /// past it) before an answer came; `last` is the error of the final attempt.
+    #[error(
+        "no answer within the deadline of {deadline:?} ({attempts} {}): {last}",
+        attempts_word(.attempts)
+    )]
+    DeadlineExceeded {
+        /// The configured total deadline.
+        deadline: Duration,
         /// Number of requests made.
         attempts: u32,
         /// The error of the last attempt.
@@ -135,6 +152,11 @@ impl Error {
             source: None,
         }
     }
+}
+
+/// "attempt" or "attempts", for error messages.
+fn attempts_word(n: &u32) -> &'static str {
+    if *n == 1 { "attempt" } else { "attempts" }
 }
 
 /// The first `max_chars` characters of `text`, with `...` appended when cut.
@@ -203,6 +225,23 @@ mod tests {
             .is_retryable()
         );
         assert!(!Error::EmptyChoices.is_retryable());
+    }
+
+    #[test]
+    fn deadline_exceeded_reads_well_and_is_final() {
+        let e = Error::DeadlineExceeded {
+            deadline: Duration::from_secs(2),
+            attempts: 1,
+            last: Box::new(Error::Timeout {
+                after: Duration::from_secs(2),
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "no answer within the deadline of 2s (1 attempt): no answer within 2s"
+        );
+        assert!(!e.is_retryable());
+        assert!(std::error::Error::source(&e).is_some());
     }
 
     #[test]

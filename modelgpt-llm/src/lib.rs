@@ -14,7 +14,8 @@
 //!
 //! - [`PromptConfig`]: prompt templates per modality, the paper's parallel variant, token budget.
 //! - [`OpenAiClient`]: a blocking client for any OpenAI-compatible chat-completions endpoint
-//!   (OpenAI, vLLM, llama.cpp's server, Ollama) with timeouts, retries and backoff.
+//!   (OpenAI, vLLM, llama.cpp's server, Ollama) with per-attempt timeouts, retries and backoff,
+//!   all within a total deadline (default [`DEFAULT_DEADLINE`], 180 s).
 //! - [`TemplateWriter`]: seeded, offline sentences; the default, and the filler of per-task pools.
 //! - [`reduce`], [`Expectations`], [`parse_parallel`]: answer handling.
 //! - [`AnswerCache`]: answers on disk, keyed by a SHA-256 of endpoint, model, prompt and parameters.
@@ -122,7 +123,9 @@ mod template;
 
 pub use answer::{Expectations, parse_parallel, reduce};
 pub use cache::{AnswerCache, CACHE_ENV, CacheKey};
-pub use client::{DEFAULT_API_KEY_ENV, OpenAiClient, OpenAiClientBuilder, RetryEvent, RetryHook};
+pub use client::{
+    DEFAULT_API_KEY_ENV, DEFAULT_DEADLINE, OpenAiClient, OpenAiClientBuilder, RetryEvent, RetryHook,
+};
 pub use error::{Error, Result};
 pub use generator::{Generated, RequirementGenerator, Source};
 pub use prompt::{PromptConfig, estimate_tokens, prompt_tokens, repair_prompt};

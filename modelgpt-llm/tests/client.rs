@@ -348,3 +348,109 @@ fn refused_connection_is_retried_then_reported() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_no_key(&err);
 }
+
+/// Asserts `err` is the deadline error of a 2 s deadline and returns its attempts and last error.
+fn deadline_parts(err: &Error) -> (u32, &Error) {
+    match err {
+        Error::DeadlineExceeded {
+            deadline,
+            attempts,
+            last,
+        } => {
+            assert_eq!(*deadline, Duration::from_secs(2));
+            (*attempts, &**last)
+        }
+        other => panic!("expected DeadlineExceeded, got {other:?}"),
+    }
+}
+
+#[test]
+fn deadline_bounds_a_server_that_never_answers() {
+    // Per-attempt timeouts far beyond the deadline: only the deadline can end this call.
+    let server = TestServer::start(vec![Behaviour::Hang {
+        hold: Duration::from_secs(5),
+    }]);
+    let (b, logs) = logging(
+        builder(&server)
+            .connect_timeout(Duration::from_secs(120))
+            .read_timeout(Duration::from_secs(120))
+            .max_retries(3)
+            .deadline(Duration::from_secs(2)),
+    );
+    let started = Instant::now();
+    let err = b.build().unwrap().chat(&prompt()).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(1900),
+        "ended before the deadline: {elapsed:?}"
+    );
+    let (attempts, last) = deadline_parts(&err);
+    assert_eq!(attempts, 1);
+    // The attempt's timeout was what was left of the deadline, not the 120 s read timeout.
+    assert!(
+        matches!(last, Error::Timeout { after } if *after <= Duration::from_secs(2)),
+        "{last:?}"
+    );
+    assert!(err.to_string().contains("deadline of 2s"), "{err}");
+    assert_eq!(assert_logs_clean(&logs), 0);
+    assert_no_key(&err);
+    // Through the LanguageModel trait the variant survives.
+    assert!(matches!(
+        Error::from(err.into_core()),
+        Error::DeadlineExceeded { .. }
+    ));
+}
+
+#[test]
+fn deadline_bounds_retries_and_backoff_against_503_forever() {
+    let unavailable = || Behaviour::json(503, r#"{"error":{"message":"overloaded"}}"#);
+    let server = TestServer::start((0..64).map(|_| unavailable()).collect());
+    let (b, logs) = logging(
+        builder(&server)
+            .max_retries(1000)
+            .backoff(Duration::from_millis(100), Duration::from_millis(800))
+            .deadline(Duration::from_secs(2)),
+    );
+    let started = Instant::now();
+    let err = b.build().unwrap().chat(&prompt()).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    let (attempts, last) = deadline_parts(&err);
+    assert!(matches!(last, Error::Http { status: 503, .. }), "{last:?}");
+    // Backoff waits of 50..100, 100..200, 200..400, 400..800 ms, then 400..800 ms each.
+    assert!((3..=12).contains(&attempts), "{attempts} attempts");
+    assert_eq!(server.n_requests(), attempts as usize);
+    // Every attempt but the last was followed by a logged wait that ended before the deadline.
+    assert_eq!(assert_logs_clean(&logs), attempts as usize - 1);
+    assert_no_key(&err);
+}
+
+#[test]
+fn retry_after_past_the_deadline_is_not_waited_for() {
+    let server = TestServer::start(vec![
+        Behaviour::json(503, "{}").with_header("Retry-After", "30"),
+        Behaviour::answer("unused"),
+    ]);
+    let started = Instant::now();
+    let err = builder(&server)
+        .max_retries(3)
+        .max_retry_after(Duration::from_secs(60))
+        .deadline(Duration::from_secs(2))
+        .build()
+        .unwrap()
+        .chat(&prompt())
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "slept anyway: {elapsed:?}"
+    );
+    let (attempts, last) = deadline_parts(&err);
+    assert_eq!(attempts, 1);
+    assert!(
+        matches!(last, Error::Http { status: 503, retry_after: Some(d), .. } if d.as_secs() == 30),
+        "{last:?}"
+    );
+    assert_eq!(server.n_requests(), 1);
+}

@@ -1,8 +1,10 @@
 //! Where the fetched assets live, and reading text files.
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 
 /// Environment variable that overrides the asset folder.
 pub const ASSETS_ENV: &str = "MODELGPT_ASSETS";
@@ -101,10 +103,73 @@ pub fn decode_utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     }
 }
 
-/// Reads a UTF-8 text file (see [`decode_utf8`]).
-pub(crate) fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io_at(path, e))?;
-    decode_utf8(path, bytes)
+/// Streams the lines of UTF-8 text from `reader` (without their line break, `\r` included),
+/// calling `on_line` with each 1-based line number, within [`Limits::max_input_bytes`] and
+/// [`Limits::max_record_bytes`] (the longest line). A BOM at the start is dropped.
+pub(crate) fn for_each_line(
+    mut reader: impl BufRead,
+    path: &Path,
+    limits: &Limits,
+    mut on_line: impl FnMut(usize, &str) -> Result<()>,
+) -> Result<()> {
+    let mut buf = Vec::new();
+    let mut total = 0u64;
+    let mut line = 0usize;
+    loop {
+        buf.clear();
+        line += 1;
+        let n = (&mut reader)
+            .take(limits.max_record_bytes as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io_at(path, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        total += n as u64;
+        let over = |what: &str, found, limit, limit_name| Error::LimitExceeded {
+            path: path.to_path_buf(),
+            line: Some(line),
+            column: None,
+            what: what.into(),
+            found,
+            limit,
+            limit_name,
+        };
+        if total > limits.max_input_bytes {
+            return Err(over(
+                "the (decompressed) input size in bytes",
+                total,
+                limits.max_input_bytes,
+                "max_input_bytes",
+            ));
+        }
+        if buf.len() > limits.max_record_bytes {
+            return Err(over(
+                "the line length in bytes",
+                buf.len() as u64,
+                limits.max_record_bytes as u64,
+                "max_record_bytes",
+            ));
+        }
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t,
+            Err(_) => {
+                return Err(Error::NotUtf8 {
+                    path: path.to_path_buf(),
+                    line,
+                });
+            }
+        };
+        let text = if line == 1 {
+            text.strip_prefix('\u{feff}').unwrap_or(text)
+        } else {
+            text
+        };
+        on_line(line, text)?;
+    }
 }
 
 #[cfg(test)]

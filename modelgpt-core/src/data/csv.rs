@@ -1,11 +1,14 @@
-//! A small RFC 4180 reader (quoted fields, doubled quotes, embedded newlines, CRLF).
+//! A small RFC 4180 reader (quoted fields, doubled quotes, embedded newlines, CRLF), streamed
+//! record by record within [`Limits`].
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::assets::read_text;
+use super::assets::decode_utf8;
 use crate::error::{Error, Result};
+use crate::limits::{Limits, Reservoir};
 
 /// One parsed record: the 1-based line where it starts and its fields.
 pub type Record = (usize, Vec<String>);
@@ -13,6 +16,8 @@ pub type Record = (usize, Vec<String>);
 /// A CSV file split into its header and rows of text fields (no type inference).
 ///
 /// Every row has exactly `header.len()` fields; `lines[i]` is the 1-based line where row `i` starts.
+/// Header names are non-empty and distinct. Files with more than [`Limits::max_rows`] data rows
+/// keep a seeded uniform sample of them (in file order); `rows_in_file` says how many there were.
 ///
 /// ```
 /// use modelgpt_core::data::CsvTable;
@@ -31,37 +36,89 @@ pub struct CsvTable {
     pub rows: Vec<Vec<String>>,
     /// 1-based starting line of each row.
     pub lines: Vec<usize>,
+    /// Data rows in the file; more than `rows.len()` when the rows were sampled down to
+    /// [`Limits::max_rows`].
+    pub rows_in_file: usize,
 }
 
 impl CsvTable {
-    /// Parses CSV text with a header line. `path` only labels errors.
+    /// Parses CSV text with a header line, within the default [`Limits`]. `path` only labels
+    /// errors.
     ///
     /// Unquoted fields are trimmed of surrounding blanks; blank lines are skipped.
     ///
     /// # Errors
-    /// [`Error::EmptyData`] for empty text, [`Error::Parse`] for an unterminated quote, text after a
-    /// closing quote or a row whose field count differs from the header's (naming line and column).
+    /// As [`CsvTable::from_reader`].
     pub fn parse_str(content: &str, path: impl Into<PathBuf>) -> Result<Self> {
+        Self::from_reader(content.as_bytes(), path, &Limits::DEFAULT)
+    }
+
+    /// Reads CSV file `path` (UTF-8; `.gz` and `.bz2` names are decompressed while streaming)
+    /// within `limits`.
+    ///
+    /// # Errors
+    /// I/O errors naming the file (also a corrupt compressed stream), and those of
+    /// [`CsvTable::from_reader`].
+    pub fn read(path: impl AsRef<Path>, limits: &Limits) -> Result<Self> {
+        let path = path.as_ref();
+        Self::from_reader(open_input(path)?, path, limits)
+    }
+
+    /// Streams CSV text with a header line from `reader` within `limits`, keeping at most
+    /// [`Limits::max_rows`] rows (a seeded uniform sample, in file order, above it). `path` only
+    /// labels errors.
+    ///
+    /// ```
+    /// use modelgpt_core::{Error, Limits, data::CsvTable};
+    /// let few_rows = Limits { max_rows: 2, ..Limits::default() };
+    /// let t = CsvTable::from_reader("x,y\n1,a\n2,b\n3,a\n4,b\n".as_bytes(), "t.csv", &few_rows)?;
+    /// assert_eq!((t.rows.len(), t.rows_in_file), (2, 4));
+    /// let err = CsvTable::parse_str("x,x\n1,2\n", "t.csv").unwrap_err();
+    /// assert_eq!(err.to_string(), "t.csv:1:2: duplicate column name `x` (also column 1)");
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyData`] for empty text; [`Error::Parse`] for an unterminated quote, text after
+    /// a closing quote, a row whose field count differs from the header's, or an empty or
+    /// duplicate header name (naming line and column); [`Error::NotUtf8`] (line);
+    /// [`Error::LimitExceeded`] past [`Limits::max_input_bytes`], [`Limits::max_record_bytes`],
+    /// [`Limits::max_cell_bytes`] or [`Limits::max_columns`].
+    pub fn from_reader(
+        reader: impl BufRead,
+        path: impl Into<PathBuf>,
+        limits: &Limits,
+    ) -> Result<Self> {
         let path = path.into();
-        let mut records = parse_records(content, b',', &path)?.into_iter();
-        let Some((_, header)) = records.next() else {
+        let mut header: Option<Vec<String>> = None;
+        let mut rows = Reservoir::new(limits.max_rows, limits.row_sample_seed);
+        read_records(reader, b',', &path, limits, |line, fields| {
+            match &header {
+                None => {
+                    check_header(&path, &fields, limits)?;
+                    header = Some(fields);
+                }
+                Some(h) => {
+                    check_width(&path, line, h.len(), fields.len())?;
+                    rows.push((line, fields));
+                }
+            }
+            Ok(())
+        })?;
+        let Some(header) = header else {
             return Err(Error::EmptyData {
                 path,
                 reason: "empty file".into(),
             });
         };
-        let mut rows = Vec::new();
-        let mut lines = Vec::new();
-        for (line, fields) in records {
-            check_width(&path, line, header.len(), fields.len())?;
-            rows.push(fields);
-            lines.push(line);
-        }
+        let rows_in_file = rows.seen();
+        let (lines, rows) = rows.into_sorted().into_iter().unzip();
         Ok(Self {
             path,
             header,
             rows,
             lines,
+            rows_in_file,
         })
     }
 
@@ -93,9 +150,196 @@ impl CsvTable {
 /// # Ok::<(), modelgpt_core::Error>(())
 /// ```
 pub fn read_csv_table(path: impl AsRef<Path>) -> Result<CsvTable> {
-    let path = path.as_ref();
-    let text = read_text(path)?;
-    CsvTable::parse_str(&text, path)
+    CsvTable::read(path, &Limits::DEFAULT)
+}
+
+/// Header names must be non-empty and distinct, and there must not be too many.
+fn check_header(path: &Path, header: &[String], limits: &Limits) -> Result<()> {
+    if header.len() > limits.max_columns {
+        return Err(Error::LimitExceeded {
+            path: path.to_path_buf(),
+            line: Some(1),
+            column: None,
+            what: "the number of columns".into(),
+            found: header.len() as u64,
+            limit: limits.max_columns as u64,
+            limit_name: "max_columns",
+        });
+    }
+    let mut seen = std::collections::HashMap::with_capacity(header.len());
+    for (j, name) in header.iter().enumerate() {
+        if name.is_empty() {
+            return Err(Error::parse(path, 1, Some(j + 1), "empty column name"));
+        }
+        if let Some(first) = seen.insert(name.as_str(), j) {
+            return Err(Error::parse(
+                path,
+                1,
+                Some(j + 1),
+                format!("duplicate column name `{name}` (also column {})", first + 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Opens `path` for streaming, decompressing it while reading when its name ends in `.gz` (gzip,
+/// multi-member) or `.bz2` (bzip2, multi-stream).
+///
+/// ```no_run
+/// use std::io::BufRead;
+/// let lines = modelgpt_core::data::open_input("rows.csv.gz".as_ref())?.lines().count();
+/// # Ok::<(), modelgpt_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::IoAt`] naming `path` when it cannot be opened.
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io_at(path, e))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let buffered = std::io::BufReader::with_capacity(1 << 16, file);
+    Ok(if name.ends_with(".gz") {
+        Box::new(std::io::BufReader::new(
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        ))
+    } else if name.ends_with(".bz2") {
+        Box::new(std::io::BufReader::new(
+            bzip2::bufread::MultiBzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    })
+}
+
+/// Where the scan of a record is: decides whether a line break ends the record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteSeen,
+}
+
+impl Scan {
+    fn step(self, b: u8, delimiter: u8) -> Self {
+        match self {
+            Scan::Quoted if b == b'"' => Scan::QuoteSeen,
+            Scan::Quoted => Scan::Quoted,
+            Scan::QuoteSeen if b == b'"' => Scan::Quoted,
+            _ if b == delimiter || b == b'\n' => Scan::FieldStart,
+            Scan::FieldStart if b == b' ' || b == b'\t' => Scan::FieldStart,
+            Scan::FieldStart if b == b'"' => Scan::Quoted,
+            _ => Scan::Unquoted,
+        }
+    }
+}
+
+/// Streams the [`Record`]s of delimited text (the rules of [`parse_records`]) from `reader`,
+/// calling `on_record` with each record's first line and fields, within `limits`
+/// ([`Limits::max_input_bytes`], [`Limits::max_record_bytes`], [`Limits::max_cell_bytes`]). Only
+/// one record is held at a time. `path` only labels errors.
+///
+/// ```
+/// use std::path::Path;
+/// use modelgpt_core::{Limits, data::read_records};
+/// let mut n = 0;
+/// read_records("a,\"b\nc\"\n1,2\n".as_bytes(), b',', Path::new("t.csv"), &Limits::DEFAULT, |line, f| {
+///     n += 1;
+///     assert_eq!((line, f.len()), (if n == 1 { 1 } else { 3 }, 2));
+///     Ok(())
+/// })?;
+/// assert_eq!(n, 2);
+/// # Ok::<(), modelgpt_core::Error>(())
+/// ```
+///
+/// # Errors
+/// I/O errors naming `path`, [`Error::NotUtf8`] (line), the [`Error::Parse`] errors of
+/// [`parse_records`], [`Error::LimitExceeded`], and whatever `on_record` returns.
+pub fn read_records(
+    mut reader: impl BufRead,
+    delimiter: u8,
+    path: &Path,
+    limits: &Limits,
+    mut on_record: impl FnMut(usize, Vec<String>) -> Result<()>,
+) -> Result<()> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut total = 0u64;
+    let mut line = 1usize;
+    let mut record_line = 1usize;
+    let mut scan = Scan::FieldStart;
+    let too_long = |line, found: usize| Error::LimitExceeded {
+        path: path.to_path_buf(),
+        line: Some(line),
+        column: None,
+        what: "the record length in bytes".into(),
+        found: found as u64,
+        limit: limits.max_record_bytes as u64,
+        limit_name: "max_record_bytes",
+    };
+    loop {
+        let start = buf.len();
+        let room = (limits.max_record_bytes + 1).saturating_sub(start) as u64;
+        let n = (&mut reader)
+            .take(room)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io_at(path, e))?;
+        total += n as u64;
+        if total > limits.max_input_bytes {
+            return Err(Error::LimitExceeded {
+                path: path.to_path_buf(),
+                line: Some(line),
+                column: None,
+                what: "the (decompressed) input size in bytes".into(),
+                found: total,
+                limit: limits.max_input_bytes,
+                limit_name: "max_input_bytes",
+            });
+        }
+        if buf.len() > limits.max_record_bytes {
+            return Err(too_long(record_line, buf.len()));
+        }
+        for &b in &buf[start..] {
+            scan = scan.step(b, delimiter);
+        }
+        let eof = n == 0 || buf.last() != Some(&b'\n');
+        if eof || scan != Scan::Quoted {
+            if !buf.is_empty() {
+                let bytes = std::mem::take(&mut buf);
+                let text = decode_utf8(path, bytes).map_err(|e| match e {
+                    Error::NotUtf8 { path, line } => Error::NotUtf8 {
+                        path,
+                        line: line + record_line - 1,
+                    },
+                    other => other,
+                })?;
+                for (l, fields) in parse_records_from(&text, delimiter, path, record_line)? {
+                    if let Some(j) = fields.iter().position(|f| f.len() > limits.max_cell_bytes) {
+                        return Err(Error::LimitExceeded {
+                            path: path.to_path_buf(),
+                            line: Some(l),
+                            column: Some(j + 1),
+                            what: "the cell length in bytes".into(),
+                            found: fields[j].len() as u64,
+                            limit: limits.max_cell_bytes as u64,
+                            limit_name: "max_cell_bytes",
+                        });
+                    }
+                    on_record(l, fields)?;
+                }
+            }
+            if eof {
+                return Ok(());
+            }
+            line += 1;
+            record_line = line;
+            scan = Scan::FieldStart;
+        } else {
+            line += 1;
+        }
+    }
 }
 
 /// The ragged-row check of every reader: `Ok` when a record at `line` of `path` has the `expected`
@@ -144,12 +388,22 @@ pub fn check_width(path: &Path, line: usize, expected: usize, found: usize) -> R
 ///
 /// [`TabularDataset::from_records`]: super::TabularDataset::from_records
 pub fn parse_records(content: &str, delimiter: u8, path: &Path) -> Result<Vec<Record>> {
+    parse_records_from(content, delimiter, path, 1)
+}
+
+/// [`parse_records`] on text whose first line is line `first_line` of `path`.
+fn parse_records_from(
+    content: &str,
+    delimiter: u8,
+    path: &Path,
+    first_line: usize,
+) -> Result<Vec<Record>> {
     let bytes = content.as_bytes();
     let mut records = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     let mut field: Vec<u8> = Vec::new();
-    let mut line = 1usize;
-    let mut record_line = 1usize;
+    let mut line = first_line;
+    let mut record_line = first_line;
     let mut i = 0usize;
     // Whether the current record has seen a delimiter or any non-blank byte.
     let mut record_has_content = false;

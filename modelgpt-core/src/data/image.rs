@@ -134,7 +134,9 @@ impl ImageDataset {
     /// # Errors
     /// I/O errors, [`Error::Image`] naming a corrupt file, [`Error::ShapeMismatch`] naming the
     /// first image whose size differs from the first one's, [`Error::EmptyData`] when no image is
-    /// found, [`Error::InvalidData`] for fewer than two classes.
+    /// found, [`Error::InvalidData`] for fewer than two classes, [`Error::LimitExceeded`] naming an
+    /// image above [`Limits::max_image_pixels`](crate::Limits::max_image_pixels) (checked from its
+    /// header, before any pixel is decoded).
     ///
     /// ```no_run
     /// let ds = modelgpt_core::data::ImageDataset::from_folder("my_images/")?;
@@ -258,6 +260,20 @@ fn decode_png(path: &Path) -> Result<Decoded> {
         source,
     };
     let mut reader = decoder.read_info().map_err(image_err)?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    let pixels = u64::from(w) * u64::from(h);
+    let limit = crate::limits::Limits::DEFAULT.max_image_pixels;
+    if pixels > limit {
+        return Err(Error::LimitExceeded {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            what: format!("the pixel count of a {w} x {h} image"),
+            found: pixels,
+            limit,
+            limit_name: "max_image_pixels",
+        });
+    }
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| Error::InvalidData {

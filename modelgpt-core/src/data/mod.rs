@@ -3,10 +3,13 @@
 //! - Data set types: [`TabularDataset`] (typed [`Column`]s), [`TextDataset`], [`ImageDataset`],
 //!   and the [`Dataset`] enum over the three. Each has `n_rows`, `n_classes`, `task_spec`,
 //!   `class_counts`, `profile` (for prompts) and `subset`.
-//! - Loaders for a user's own data: [`TabularDataset::from_csv`] (RFC 4180, inferred column types),
+//! - Loaders for a user's own data, streamed within [`Limits`](crate::Limits):
+//!   [`TabularDataset::read_csv`] / [`TabularDataset::from_csv`] (RFC 4180, `.gz` / `.bz2`,
+//!   inferred column types, a [`CsvReport`] of what was left out),
 //!   [`TextDataset::from_jsonl`], [`ImageDataset::from_folder`] (one PNG sub-folder per class), and
 //!   [`read_csv_table`] for unlabeled rows to predict on.
-//! - Building blocks for readers of other formats: [`parse_records`], [`check_width`],
+//! - Building blocks for readers of other formats: [`read_records`], [`open_input`],
+//!   [`parse_records`], [`check_width`],
 //!   [`decode_utf8`], [`TabularDataset::from_records`] (with [`ColumnKind`]) and
 //!   [`TextDataset::from_texts`].
 //! - Where the fetched assets (models, data) live: [`assets_dir`], [`asset`], [`asset_in`].
@@ -39,12 +42,16 @@ mod text;
 
 pub(crate) use assets::FETCH_HINT;
 pub use assets::{ASSETS_ENV, asset, asset_in, assets_dir, decode_utf8};
-pub use csv::{CsvTable, Record, check_width, parse_records, read_csv_table};
+pub use csv::{
+    CsvTable, Record, check_width, open_input, parse_records, read_csv_table, read_records,
+};
 pub use image::ImageDataset;
 pub use preprocess::{Matrix, TabularPreprocessor};
 pub use sample::{sample_per_class, sample_stratified, shuffled_by_class};
 pub use split::Split;
-pub use tabular::{Column, ColumnKind, ColumnValues, TabularDataset, is_missing};
+pub use tabular::{
+    Column, ColumnKind, ColumnValues, CsvOptions, CsvReport, TabularDataset, is_missing,
+};
 pub use text::{PROFILE_TEXT_CHARS, TextDataset};
 
 use rand::SeedableRng;

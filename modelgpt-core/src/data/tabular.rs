@@ -6,16 +6,28 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::assets::read_text;
 use super::csv::{CsvTable, Record, check_width};
 use super::{class_counts, pick_profile_rows};
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::profile::{DataProfile, SampleRecord};
 use crate::task::{Modality, TaskSpec};
 
-/// Cell values that count as missing: empty, `?`, `NA`, `NaN`.
+/// Cell values that count as missing: empty, `?`, `NA`, `N/A` and `NaN` (any case).
+///
+/// ```
+/// use modelgpt_core::data::is_missing;
+/// assert!(is_missing(" NAN ") && is_missing("") && is_missing("?"));
+/// assert!(!is_missing("inf") && !is_missing("Na"));
+/// ```
 pub fn is_missing(cell: &str) -> bool {
-    matches!(cell.trim(), "" | "?" | "NA" | "NaN" | "nan" | "N/A")
+    let c = cell.trim();
+    matches!(c, "" | "?" | "NA" | "N/A") || c.eq_ignore_ascii_case("nan")
+}
+
+/// Whether `cell` reads as a number that is not finite in 32 bits (`inf`, `-Infinity`, `1e39`).
+fn is_non_finite_number(cell: &str) -> bool {
+    cell.trim().parse::<f32>().is_ok_and(f32::is_infinite)
 }
 
 /// Parses a finite number; `None` otherwise.
@@ -258,50 +270,111 @@ impl TabularDataset {
         }
     }
 
-    /// Loads a CSV file with a header; `target` names the label column.
+    /// Loads a CSV file with a header; `target` names the label column. This is
+    /// [`TabularDataset::read_csv`] with the default [`CsvOptions`], without its report.
     ///
     /// Column types are inferred (numeric when every non-missing value is a number; missing =
-    /// empty, `?`, `NA`, `NaN`). Labels are the target's distinct values, sorted (numerically when
-    /// numeric). Rows whose target is missing are dropped.
+    /// empty, `?`, `NA`, `N/A`, `NaN`). Labels are the target's distinct values, sorted
+    /// (numerically when numeric). Rows whose target is missing are dropped, and so are classes
+    /// with fewer than two rows.
     ///
     /// # Errors
-    /// I/O errors, [`Error::NotUtf8`] (line), [`Error::EmptyData`] (empty file or header only),
-    /// [`Error::Parse`] (ragged row: line, expected and found field counts; bad quoting),
-    /// [`Error::MissingColumn`] (lists the available columns), [`Error::InvalidData`] (target all
-    /// missing, a single class, no feature column).
+    /// As [`TabularDataset::read_csv`].
     ///
     /// ```no_run
     /// let ds = modelgpt_core::data::TabularDataset::from_csv("my_data.csv", "label")?;
     /// # Ok::<(), modelgpt_core::Error>(())
     /// ```
     pub fn from_csv(path: impl AsRef<Path>, target: &str) -> Result<Self> {
+        Ok(Self::read_csv(path, target, &CsvOptions::default())?.0)
+    }
+
+    /// Loads a user's CSV file (`.gz` / `.bz2` decompressed by name) with the data rules and
+    /// limits of `options`, and says what was left out.
+    ///
+    /// The rules, in order: the file is streamed within [`CsvOptions::limits`] (above
+    /// [`Limits::max_rows`] data rows, a seeded uniform sample is kept); rows whose label is
+    /// missing are dropped and counted; classes with fewer than [`CsvOptions::min_class_rows`]
+    /// rows are dropped with their rows (they cannot be learnt or validated). The data set is
+    /// named after the file (its name up to `.csv`).
+    ///
+    /// ```
+    /// use modelgpt_core::data::{CsvOptions, TabularDataset};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("pets.csv");
+    /// std::fs::write(&path, "w,kind\n1,cat\n2,dog\n3,cat\n4,dog\n5,\n6,fish\n")?;
+    /// let (ds, report) = TabularDataset::read_csv(&path, "kind", &CsvOptions::default())?;
+    /// assert_eq!(ds.label_names, ["cat", "dog"]);
+    /// assert_eq!((report.rows_in_file, report.rows_missing_label), (6, 1));
+    /// assert_eq!(report.dropped_classes, [("fish".to_string(), 1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// I/O errors naming the file, [`Error::NotUtf8`] (line), [`Error::EmptyData`] (empty file or
+    /// header only), [`Error::Parse`] (ragged row: line, expected and found field counts; bad
+    /// quoting; empty or duplicate header names; a non-finite number such as `inf` in a numeric
+    /// column: line and column), [`Error::MissingColumn`] (lists the available columns),
+    /// [`Error::LimitExceeded`] (any of [`Limits`] but the row count), [`Error::InvalidData`]
+    /// (target all missing, fewer than two classes with enough rows, no feature column).
+    pub fn read_csv(
+        path: impl AsRef<Path>,
+        target: &str,
+        options: &CsvOptions,
+    ) -> Result<(Self, CsvReport)> {
         let path = path.as_ref();
-        let text = read_text(path)?;
         let name = path
-            .file_stem()
+            .file_name()
             .and_then(|s| s.to_str())
+            .and_then(|s| s.split(".csv").next())
+            .filter(|s| !s.is_empty())
             .unwrap_or("data")
-            .trim_end_matches(".csv")
             .to_string();
-        let table = CsvTable::parse_str(&text, path)?;
-        Self::from_table(&table, target, name)
+        let table = CsvTable::read(path, &options.limits)?;
+        Self::from_table_with(&table, target, name, options)
     }
 
     /// [`TabularDataset::from_csv`] on CSV text held in memory (`name` names the data set and
-    /// labels errors).
+    /// labels errors), without dropping rare classes (see [`TabularDataset::from_table`]).
     ///
     /// # Errors
-    /// As [`TabularDataset::from_csv`].
+    /// As [`TabularDataset::from_table`], and the parse errors of [`CsvTable::parse_str`].
     pub fn from_csv_str(content: &str, target: &str, name: &str) -> Result<Self> {
         let table = CsvTable::parse_str(content, name)?;
         Self::from_table(&table, target, name.to_string())
     }
 
-    /// Builds a data set from a parsed [`CsvTable`] with `target` as the label column.
+    /// Builds a data set from a parsed [`CsvTable`] with `target` as the label column, within the
+    /// default [`Limits`]. Rows whose target is missing are dropped; unlike
+    /// [`TabularDataset::from_table_with`], classes are kept however few rows they have.
     ///
     /// # Errors
-    /// As [`TabularDataset::from_csv`].
+    /// [`Error::EmptyData`] (no rows), [`Error::MissingColumn`], [`Error::Parse`] (a non-finite
+    /// number in a numeric column), [`Error::LimitExceeded`] ([`Limits::max_classes`],
+    /// [`Limits::max_categories`]), [`Error::InvalidData`] (target all missing, a single class,
+    /// no feature column).
     pub fn from_table(table: &CsvTable, target: &str, name: String) -> Result<Self> {
+        let options = CsvOptions {
+            min_class_rows: 1,
+            ..CsvOptions::default()
+        };
+        Ok(Self::from_table_with(table, target, name, &options)?.0)
+    }
+
+    /// Builds a data set from a parsed [`CsvTable`] with the rules of `options` (see
+    /// [`TabularDataset::read_csv`]; the table was read already, so only
+    /// [`Limits::max_classes`], [`Limits::max_categories`] and [`CsvOptions::min_class_rows`]
+    /// apply here) and reports what was left out.
+    ///
+    /// # Errors
+    /// As [`TabularDataset::from_table`]; [`Error::InvalidData`] also when fewer than two classes
+    /// have [`CsvOptions::min_class_rows`] rows.
+    pub fn from_table_with(
+        table: &CsvTable,
+        target: &str,
+        name: String,
+        options: &CsvOptions,
+    ) -> Result<(Self, CsvReport)> {
         if table.rows.is_empty() {
             return Err(Error::EmptyData {
                 path: table.path.clone(),
@@ -316,14 +389,69 @@ impl TabularDataset {
             });
         }
         let what = table.path.display().to_string();
-        build(
+        let rows_missing_label = table.rows.iter().filter(|r| is_missing(&r[t])).count();
+        // Classes with too few rows, counted on the rows with a label.
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for r in &table.rows {
+            if !is_missing(&r[t]) {
+                *counts.entry(r[t].trim()).or_default() += 1;
+            }
+        }
+        let mut dropped_classes: Vec<(String, usize)> = counts
+            .iter()
+            .filter(|&(_, &n)| n < options.min_class_rows)
+            .map(|(&l, &n)| (l.to_string(), n))
+            .collect();
+        dropped_classes.sort();
+        let kept_classes = counts.len() - dropped_classes.len();
+        if !counts.is_empty() && kept_classes < 2 && !dropped_classes.is_empty() {
+            return Err(Error::InvalidData {
+                what,
+                reason: format!(
+                    "fewer than two classes of `{target}` have at least {} rows ({} of {} classes \
+                     have fewer)",
+                    options.min_class_rows,
+                    dropped_classes.len(),
+                    counts.len()
+                ),
+            });
+        }
+        let rare = |r: &Vec<String>| {
+            !is_missing(&r[t])
+                && counts
+                    .get(r[t].trim())
+                    .is_some_and(|&n| n < options.min_class_rows)
+        };
+        let (rows, lines): (Vec<Vec<String>>, Vec<usize>) = if dropped_classes.is_empty() {
+            (table.rows.clone(), table.lines.clone())
+        } else {
+            table
+                .rows
+                .iter()
+                .zip(&table.lines)
+                .filter(|(r, _)| !rare(r))
+                .map(|(r, &l)| (r.clone(), l))
+                .unzip()
+        };
+        let rows_dropped = table.rows.len() - rows.len();
+        let ds = build(
             name,
             &what,
             &table.header,
-            &table.rows,
+            &rows,
+            &lines,
             t,
             &vec![ColumnKind::Infer; table.header.len()],
-        )
+            &options.limits,
+        )?;
+        let report = CsvReport {
+            rows_in_file: table.rows_in_file,
+            rows_read: table.rows.len(),
+            rows_missing_label,
+            dropped_classes,
+            rows_dropped_with_classes: rows_dropped,
+        };
+        Ok((ds, report))
     }
 
     /// Builds a data set from text records (as [`parse_records`](super::parse_records) returns
@@ -350,7 +478,9 @@ impl TabularDataset {
     ///
     /// # Errors
     /// [`Error::Parse`] for a record whose field count differs from the header's (its line and the
-    /// first missing or extra field), [`Error::ShapeMismatch`] when `kinds` does not have one entry
+    /// first missing or extra field) or a non-finite number (`inf`) in a numeric column (line and
+    /// column), [`Error::LimitExceeded`] past the default [`Limits::max_classes`] or
+    /// [`Limits::max_categories`], [`Error::ShapeMismatch`] when `kinds` does not have one entry
     /// per column or `target` is out of range, [`Error::InvalidData`] (target all missing, a single
     /// class, no feature column, a non-numeric cell in a [`ColumnKind::Numeric`] column). `path`
     /// only labels errors.
@@ -370,18 +500,64 @@ impl TabularDataset {
             });
         }
         let mut rows = Vec::with_capacity(records.len());
+        let mut lines = Vec::with_capacity(records.len());
         for (line, fields) in records {
             check_width(path, line, header.len(), fields.len())?;
             rows.push(fields);
+            lines.push(line);
         }
         build(
             name.into(),
             &path.display().to_string(),
             header,
             &rows,
+            &lines,
             target,
             kinds,
+            &Limits::DEFAULT,
         )
+    }
+}
+
+/// The data rules of [`TabularDataset::read_csv`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvOptions {
+    /// Resource limits of the reader.
+    pub limits: Limits,
+    /// Classes with fewer rows than this are dropped with their rows (default 2: a class needs a
+    /// row to learn from and one to check on). 1 keeps every class.
+    pub min_class_rows: usize,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::DEFAULT,
+            min_class_rows: 2,
+        }
+    }
+}
+
+/// What [`TabularDataset::read_csv`] left out of a file, for the user to see.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CsvReport {
+    /// Data rows in the file.
+    pub rows_in_file: usize,
+    /// Rows read: all of them, or the [`Limits::max_rows`] sample when there were more.
+    pub rows_read: usize,
+    /// Rows read whose label is missing (dropped).
+    pub rows_missing_label: usize,
+    /// Classes dropped for having fewer than [`CsvOptions::min_class_rows`] rows, with their row
+    /// counts, sorted by name.
+    pub dropped_classes: Vec<(String, usize)>,
+    /// Rows dropped with those classes.
+    pub rows_dropped_with_classes: usize,
+}
+
+impl CsvReport {
+    /// Whether the rows were sampled down to [`Limits::max_rows`].
+    pub fn subsampled(&self) -> bool {
+        self.rows_read < self.rows_in_file
     }
 }
 
@@ -398,15 +574,30 @@ pub enum ColumnKind {
     Skip,
 }
 
-/// Builds a data set from string rows (all of `header.len()` fields); `target` indexes the label.
+/// Builds a data set from string rows (all of `header.len()` fields) that start at `lines` of
+/// file `what`; `target` indexes the label.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     name: String,
     what: &str,
     header: &[String],
     rows: &[Vec<String>],
+    lines: &[usize],
     target: usize,
     kinds: &[ColumnKind],
+    limits: &Limits,
 ) -> Result<TabularDataset> {
+    let over = |what_: String, column: Option<usize>, found: usize, limit: usize, name| {
+        Error::LimitExceeded {
+            path: what.into(),
+            line: None,
+            column,
+            what: what_,
+            found: found as u64,
+            limit: limit as u64,
+            limit_name: name,
+        }
+    };
     // Keep rows whose target is present.
     let keep: Vec<usize> = (0..rows.len())
         .filter(|&r| !is_missing(&rows[r][target]))
@@ -418,6 +609,15 @@ pub(crate) fn build(
         });
     }
     let (label_names, codes) = encode_levels(keep.iter().map(|&r| rows[r][target].as_str()));
+    if label_names.len() > limits.max_classes {
+        return Err(over(
+            format!("the number of classes of `{}`", header[target]),
+            Some(target + 1),
+            label_names.len(),
+            limits.max_classes,
+            "max_classes",
+        ));
+    }
     if label_names.len() < 2 {
         return Err(Error::InvalidData {
             what: what.to_string(),
@@ -435,6 +635,34 @@ pub(crate) fn build(
             continue;
         }
         let cells: Vec<&str> = keep.iter().map(|&r| rows[r][j].as_str()).collect();
+        // A non-finite number where every other value is a number (or missing) is an error, not
+        // a category.
+        if kinds[j] != ColumnKind::Categorical {
+            let mut first_inf = None;
+            let mut numeric = true;
+            for (i, c) in cells.iter().enumerate() {
+                if is_missing(c) {
+                    continue;
+                }
+                if is_non_finite_number(c) {
+                    first_inf.get_or_insert(i);
+                } else if parse_number(c).is_none() {
+                    numeric = false;
+                }
+            }
+            if let Some(i) = first_inf.filter(|_| numeric || kinds[j] == ColumnKind::Numeric) {
+                return Err(Error::parse(
+                    what,
+                    lines.get(keep[i]).copied().unwrap_or(keep[i] + 1),
+                    Some(j + 1),
+                    format!(
+                        "`{}` in numeric column `{name}` is not a finite 32-bit number; replace \
+                         it, or leave the cell empty to mark it missing",
+                        cells[i].trim()
+                    ),
+                ));
+            }
+        }
         let values = match kinds[j] {
             ColumnKind::Categorical => ColumnValues::categorical(&cells),
             ColumnKind::Numeric | ColumnKind::Infer => {
@@ -460,6 +688,17 @@ pub(crate) fn build(
             }
             ColumnKind::Skip => continue,
         };
+        if let ColumnValues::Categorical { levels, .. } = &values
+            && levels.len() > limits.max_categories
+        {
+            return Err(over(
+                format!("the number of distinct values of categorical column `{name}`"),
+                Some(j + 1),
+                levels.len(),
+                limits.max_categories,
+                "max_categories",
+            ));
+        }
         columns.push(Column {
             name: name.clone(),
             values,

@@ -5,10 +5,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::assets::read_text;
+use super::assets::for_each_line;
+use super::csv::open_input;
 use super::tabular::{encode_levels, is_missing};
 use super::{class_counts, pick_profile_rows};
 use crate::error::{Error, Result};
+use crate::limits::{Limits, Reservoir};
 use crate::profile::{DataProfile, SampleRecord};
 use crate::task::{Modality, TaskSpec};
 
@@ -228,27 +230,42 @@ impl TextDataset {
         })
     }
 
-    /// Loads JSON Lines: one object per line with a string field `text_field` and a label field
-    /// `label_field` (string or number). Blank lines are skipped. The name is the file stem.
+    /// Loads JSON Lines (`.gz` / `.bz2` decompressed by name): one object per line with a
+    /// string field `text_field` and a label field `label_field` (string, number or boolean),
+    /// within the default [`Limits`] (see [`TextDataset::from_jsonl_with`]). Blank lines are
+    /// skipped. The name is the file stem.
     ///
     /// # Errors
-    /// I/O, [`Error::NotUtf8`] (line), [`Error::JsonLine`] (bad JSON: line and column),
-    /// [`Error::Parse`] (not an object, missing field or wrong type: line), [`Error::EmptyData`],
-    /// [`Error::InvalidData`] (fewer than two classes).
+    /// As [`TextDataset::from_jsonl_with`].
     ///
     /// ```no_run
     /// let ds = modelgpt_core::data::TextDataset::from_jsonl("reviews.jsonl", "text", "label")?;
     /// # Ok::<(), modelgpt_core::Error>(())
     /// ```
     pub fn from_jsonl(path: impl AsRef<Path>, text_field: &str, label_field: &str) -> Result<Self> {
+        Self::from_jsonl_with(path, text_field, label_field, &Limits::DEFAULT)
+    }
+
+    /// [`TextDataset::from_jsonl`] within `limits`: the file is streamed line by line; above
+    /// [`Limits::max_rows`] records a seeded uniform sample of them is kept (in file order).
+    ///
+    /// # Errors
+    /// I/O errors naming the file, [`Error::NotUtf8`] (line), [`Error::JsonLine`] (bad JSON: line
+    /// and column), [`Error::Parse`] (not an object, missing field or wrong type: line),
+    /// [`Error::LimitExceeded`] ([`Limits::max_input_bytes`], [`Limits::max_record_bytes`],
+    /// [`Limits::max_text_bytes`], [`Limits::max_classes`]), [`Error::EmptyData`],
+    /// [`Error::InvalidData`] (fewer than two classes).
+    pub fn from_jsonl_with(
+        path: impl AsRef<Path>,
+        text_field: &str,
+        label_field: &str,
+        limits: &Limits,
+    ) -> Result<Self> {
         let path = path.as_ref();
-        let content = read_text(path)?;
-        let mut texts = Vec::new();
-        let mut labels = Vec::new();
-        for (i, line) in content.lines().enumerate() {
-            let line_no = i + 1;
+        let mut kept = Reservoir::new(limits.max_rows, limits.row_sample_seed);
+        for_each_line(open_input(path)?, path, limits, |line_no, line| {
             if line.trim().is_empty() {
-                continue;
+                return Ok(());
             }
             let value: serde_json::Value =
                 serde_json::from_str(line).map_err(|source| Error::JsonLine {
@@ -275,6 +292,17 @@ impl TextDataset {
                     ));
                 }
             };
+            if text.len() > limits.max_text_bytes {
+                return Err(Error::LimitExceeded {
+                    path: path.to_path_buf(),
+                    line: Some(line_no),
+                    column: None,
+                    what: format!("the length in bytes of field `{text_field}`"),
+                    found: text.len() as u64,
+                    limit: limits.max_text_bytes as u64,
+                    limit_name: "max_text_bytes",
+                });
+            }
             let label = match field(label_field)? {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) => n.to_string(),
@@ -288,13 +316,37 @@ impl TextDataset {
                     ));
                 }
             };
-            texts.push(text);
-            labels.push(label);
-        }
+            if label.len() > limits.max_cell_bytes {
+                return Err(Error::LimitExceeded {
+                    path: path.to_path_buf(),
+                    line: Some(line_no),
+                    column: None,
+                    what: format!("the length in bytes of field `{label_field}`"),
+                    found: label.len() as u64,
+                    limit: limits.max_cell_bytes as u64,
+                    limit_name: "max_cell_bytes",
+                });
+            }
+            kept.push((text, label));
+            Ok(())
+        })?;
+        let (texts, labels): (Vec<String>, Vec<String>) = kept.into_sorted().into_iter().unzip();
         if texts.is_empty() {
             return Err(Error::EmptyData {
                 path: path.to_path_buf(),
                 reason: "no JSON records".into(),
+            });
+        }
+        let distinct: std::collections::HashSet<&str> = labels.iter().map(|l| l.trim()).collect();
+        if distinct.len() > limits.max_classes {
+            return Err(Error::LimitExceeded {
+                path: path.to_path_buf(),
+                line: None,
+                column: None,
+                what: format!("the number of classes of field `{label_field}`"),
+                found: distinct.len() as u64,
+                limit: limits.max_classes as u64,
+                limit_name: "max_classes",
             });
         }
         let labels: Vec<&str> = labels.iter().map(String::as_str).collect();

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hypernet::{HyperNet, HyperNetConfig, to_params};
 use super::sample::TaskSample;
-use super::tasks::{build_context, feature_text};
+use super::tasks::{build_context, class_text, feature_text};
 use crate::atomic::write_atomic;
 use crate::encode::EmbeddingCache;
 use crate::error::{Error, Result};
@@ -210,16 +210,17 @@ impl TabularModelGpt {
         let t1 = Instant::now();
         let e = self.encoder.embed_dim();
         let (req, feat, lab) = {
+            // One batched call for the requirement, every feature name and every class name.
+            let names = pre.output_names();
+            let mut texts = Vec::with_capacity(1 + names.len() + k);
+            texts.push(requirement.as_str().to_string());
+            texts.extend(names.iter().map(|n| feature_text(n)));
+            texts.extend(sample.label_names.iter().map(|n| class_text(n)));
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            let req = cache.embed(
-                self.encoder.as_ref(),
-                &[requirement.as_str().to_string()],
-                &self.device,
-            )?;
-            let names: Vec<String> = pre.output_names().iter().map(|n| feature_text(n)).collect();
-            let feat = cache.embed(self.encoder.as_ref(), &names, &self.device)?;
-            let lab = cache.embed(self.encoder.as_ref(), &sample.label_names, &self.device)?;
-            (req, feat, lab)
+            let mut all = cache.embed(self.encoder.as_ref(), &texts, &self.device)?;
+            let lab = all.split_off((1 + names.len()) * e);
+            let feat = all.split_off(e);
+            (all, feat, lab)
         };
         let t2 = Instant::now();
         let req = Tensor::<2>::from_data(TensorData::new(req, [1, e]), &self.device);

@@ -33,4 +33,6 @@ pub use meta::{
 };
 pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
-pub use tasks::{PreparedTask, SplitData, TaskView, build_context, feature_text};
+pub use tasks::{
+    MAX_NAME_CHARS, PreparedTask, SplitData, TaskView, build_context, class_text, feature_text,
+};

@@ -69,9 +69,34 @@ pub struct PreparedTask {
     label_emb: Vec<f32>,
 }
 
-/// Text used to embed a preprocessed feature name (`color=red` reads as `color: red`).
+/// Most characters of a feature or label name that are embedded; longer names are cut (at a
+/// character boundary) before encoding, so a hostile cell cannot make encoding slow. MiniLM reads
+/// at most 256 tokens anyway, and names longer than this carry their meaning in their start.
+pub const MAX_NAME_CHARS: usize = 128;
+
+/// The first [`MAX_NAME_CHARS`] characters of `name`.
+fn capped(name: &str) -> &str {
+    match name.char_indices().nth(MAX_NAME_CHARS) {
+        Some((i, _)) => &name[..i],
+        None => name,
+    }
+}
+
+/// Text used to embed a preprocessed feature name (`color=red` reads as `color: red`), cut to
+/// [`MAX_NAME_CHARS`] characters.
+///
+/// ```
+/// use modelgpt_hypernet::{MAX_NAME_CHARS, feature_text};
+/// assert_eq!(feature_text("colour=dark_red"), "colour: dark red");
+/// assert_eq!(feature_text(&"x".repeat(10_000)).chars().count(), MAX_NAME_CHARS);
+/// ```
 pub fn feature_text(name: &str) -> String {
-    name.replace('=', ": ").replace('_', " ")
+    capped(name).replace('=', ": ").replace('_', " ")
+}
+
+/// Text used to embed a class name: the name cut to [`MAX_NAME_CHARS`] characters.
+pub fn class_text(name: &str) -> String {
+    capped(name).to_string()
 }
 
 impl PreparedTask {
@@ -131,7 +156,8 @@ impl PreparedTask {
         let req_emb = cache.embed(encoder, &requirements, device)?;
         let feat_texts: Vec<String> = feature_names.iter().map(|n| feature_text(n)).collect();
         let feat_emb = cache.embed(encoder, &feat_texts, device)?;
-        let label_emb = cache.embed(encoder, &dataset.label_names, device)?;
+        let label_texts: Vec<String> = dataset.label_names.iter().map(|n| class_text(n)).collect();
+        let label_emb = cache.embed(encoder, &label_texts, device)?;
         Ok(Self {
             name: name.to_string(),
             cols,
