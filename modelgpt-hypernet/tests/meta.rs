@@ -372,8 +372,8 @@ fn finished_checkpoint_is_reused_without_retraining() {
 /// Turns a finished checkpoint into the state an interruption after `epochs` epochs leaves:
 /// `finished = false`, the history cut to `epochs` entries, the best epoch among them.
 ///
-/// The final epoch writes only `hypernet.safetensors` and `state.json`, so `last.safetensors`
-/// and `optimizer.bin` are still those of epoch `total − 1`: cut to `total − 1` epochs.
+/// The final epoch writes only `hypernet.safetensors` and `state.json`, so `last-{total−1}.bpk`
+/// and `optimizer-{total−1}.bin` are the resumable state left: cut to `total − 1` epochs.
 /// `hypernet.safetensors` may hold the final epoch's model if that one was best; the resumed
 /// run then replaces it with the identical model when it replays that epoch.
 fn rewind_state(dir: &Path, epochs: usize) {
@@ -417,15 +417,15 @@ fn resume_matches_uninterrupted(rule: MetaRule) {
         let e = e.unwrap();
         std::fs::copy(e.path(), cut.path().join(e.file_name())).unwrap();
     }
-    for name in ["last.bpk", "optimizer.bin"] {
+    for name in ["last-3.bpk", "optimizer-3.bin"] {
         assert!(
             cut.path().join(name).is_file(),
             "{name} missing: nothing to resume from"
         );
     }
-    rewind_state(cut.path(), 4); // epochs 0..=3: last.bpk and optimizer.bin hold the state after epoch 3
+    rewind_state(cut.path(), 4); // epochs 0..=3: last-3.bpk and optimizer-3.bin hold the state after epoch 3
     std::fs::write(
-        cut.path().join(format!(".last.bpk.{}.tmp", u32::MAX)),
+        cut.path().join(format!(".last-4.bpk.{}.tmp", u32::MAX)),
         b"partial garbage",
     )
     .unwrap();

@@ -195,3 +195,22 @@ fn small_batches_give_the_same_embeddings() {
         })
     ));
 }
+
+/// The committed fixture is a verbatim copy of the project's shared one: checked wherever the
+/// shared folder sits beside the repository (the development workspace); a clone elsewhere has
+/// only the committed copy, and the check has nothing to compare.
+#[test]
+fn committed_fixture_matches_the_shared_one_where_it_exists() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/minilm-reference.json");
+    let Ok(theirs) = std::fs::read(&shared) else {
+        eprintln!("{} is absent: nothing to compare", shared.display());
+        return;
+    };
+    let ours = std::fs::read(REFERENCE).unwrap_or_else(|e| panic!("{REFERENCE}: {e}"));
+    assert!(
+        ours == theirs,
+        "{REFERENCE} differs from {}; copy it again",
+        shared.display()
+    );
+}

@@ -279,6 +279,27 @@ pub struct TailoredTabularModel {
 
 const META_FILE: &str = "tailored.json";
 
+/// Where [`TailoredTabularModel::save`] keeps the previous model of `dir` while replacing it.
+fn backup_dir(dir: &Path) -> Option<PathBuf> {
+    let name = dir.file_name()?.to_str()?;
+    Some(dir.with_file_name(format!(".{name}.previous")))
+}
+
+/// Whether `dir` holds nothing but a saved model's files (and temporary files of their writes).
+fn holds_only_model_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().all(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name == META_FILE
+            || name == modelgpt_targets::mlp::MLP_WEIGHTS_FILE
+            || name == modelgpt_targets::mlp::MLP_SPEC_FILE
+            || (name.starts_with('.') && name.ends_with(".tmp"))
+    })
+}
+
 impl TailoredTabularModel {
     /// The MLP.
     pub fn mlp(&self) -> &Mlp {
@@ -402,12 +423,63 @@ impl TailoredTabularModel {
     }
 
     /// Saves the model to `dir`: `model.safetensors` + `mlp.json` (the MLP) and `tailored.json`
-    /// (requirement, labels, preprocessing), each written atomically.
+    /// (requirement, labels, preprocessing).
+    ///
+    /// Crash-safe: the three files are written into a hidden sibling folder that then replaces
+    /// `dir` by renames, so after a crash (even `kill -9`) at any moment `dir` holds the old model
+    /// or the new one, never a mix; [`load`](Self::load) also finds the old model in the one
+    /// window where it sits in its hidden backup (`.NAME.previous`). This needs `dir` to hold
+    /// only a saved model: a folder with other files in it is written file by file (each file
+    /// atomically) and left in place.
     ///
     /// # Errors
     /// I/O and store errors naming the file.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io {
+                path: path.clone(),
+                source,
+            }
+        };
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+            return self.write_files(dir);
+        };
+        if dir.exists() && !holds_only_model_files(dir) {
+            return self.write_files(dir);
+        }
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let staging = parent.join(format!(".{name}.saving-{}-{n}", std::process::id()));
+        let backup = backup_dir(dir).unwrap_or_else(|| parent.join(format!(".{name}.previous")));
+        let _ = std::fs::remove_dir_all(&staging);
+        let written = self.write_files(&staging).and_then(|()| {
+            if dir.exists() {
+                // `dir` is complete: an older backup is stale.
+                if backup.exists() {
+                    std::fs::remove_dir_all(&backup).map_err(io(&backup))?;
+                }
+                std::fs::rename(dir, &backup).map_err(io(dir))?;
+            }
+            std::fs::rename(&staging, dir).map_err(io(dir))
+        });
+        if written.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+            return written;
+        }
+        if backup.exists() {
+            let _ = std::fs::remove_dir_all(&backup);
+        }
+        Ok(())
+    }
+
+    fn write_files(&self, dir: &Path) -> Result<()> {
         self.mlp.save(dir)?;
         let path = dir.join(META_FILE);
         let bytes = serde_json::to_vec_pretty(&self.meta).map_err(|source| Error::Json {
@@ -417,12 +489,18 @@ impl TailoredTabularModel {
         write_atomic(&path, &bytes)
     }
 
-    /// Loads a model saved by [`save`](Self::save).
+    /// Loads a model saved by [`save`](Self::save) (from its backup when a save was interrupted
+    /// between its two renames).
     ///
     /// # Errors
     /// Missing or corrupt files, naming them.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let dir = dir.as_ref();
+        let given = dir.as_ref();
+        let dir = match backup_dir(given) {
+            Some(b) if !given.join(META_FILE).exists() && b.join(META_FILE).exists() => b,
+            _ => given.to_path_buf(),
+        };
+        let dir = dir.as_path();
         let path = dir.join(META_FILE);
         let bytes = std::fs::read(&path).map_err(|source| Error::Io {
             path: path.clone(),

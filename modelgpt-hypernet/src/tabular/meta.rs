@@ -185,12 +185,54 @@ struct CheckpointState {
     finished: bool,
 }
 
-/// File names inside a checkpoint folder.
+/// File names inside a checkpoint folder. The resumable state (`last`, `optim`, `inner`) carries
+/// the epoch it was written after (`last-7.bpk`): `state.json`, written last, is the commit point
+/// that names which epoch's files a resume reads, so a kill between the writes of one epoch
+/// never pairs one epoch's weights with another's optimizer state. Files of other epochs are
+/// removed once the state is committed.
 const BEST: &str = WEIGHTS_FILE;
-const LAST: &str = "last.bpk";
-const OPTIM: &str = "optimizer.bin";
 const STATE: &str = "state.json";
-const INNER: &str = "inner_adam.safetensors";
+const RESUMABLE: [(&str, &str); 3] = [
+    ("last", "bpk"),
+    ("optimizer", "bin"),
+    ("inner_adam", "safetensors"),
+];
+
+/// `{stem}-{epoch}.{ext}` in `dir`; for checkpoints written before epochs were stamped, the
+/// unstamped `{stem}.{ext}` when the stamped file is absent.
+fn resumable(dir: &Path, which: usize, epoch: usize) -> PathBuf {
+    let (stem, ext) = RESUMABLE[which];
+    let stamped = dir.join(format!("{stem}-{epoch}.{ext}"));
+    let legacy = dir.join(format!("{stem}.{ext}"));
+    if !stamped.exists() && legacy.exists() {
+        legacy
+    } else {
+        stamped
+    }
+}
+
+/// Removes the resumable files of epochs other than `epoch` (best effort: a leftover file only
+/// costs disk space).
+fn remove_stale_resumables(dir: &Path, epoch: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stale = RESUMABLE.iter().any(|(stem, ext)| {
+            name.strip_prefix(stem)
+                .and_then(|r| r.strip_prefix('-'))
+                .and_then(|r| r.strip_suffix(ext))
+                .and_then(|r| r.strip_suffix('.'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n != epoch)
+        });
+        if stale {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
 
 /// Generates a task's model and returns its accuracy on `split` (no autodiff).
 ///
@@ -407,18 +449,20 @@ impl MetaTrainer {
                 let model = load_weights(self.hyper.init(device), &dir.join(BEST))?;
                 return Ok((model, state.report));
             }
-            model = load_resumable(model, &dir.join(LAST))?;
+            let done = state.report.history.last().map_or(0, |h| h.epoch);
+            model = load_resumable(model, &resumable(dir, 0, done))?;
             best = load_weights(self.hyper.init(device), &dir.join(BEST))?;
+            let optim_path = resumable(dir, 1, done);
             optim = optim
-                .load(dir.join(OPTIM))
+                .load(optim_path.clone())
                 .map_err(|source| Error::Record {
-                    path: dir.join(OPTIM),
+                    path: optim_path,
                     source,
                 })?;
             if c.rule == MetaRule::Delta {
-                inner = load_inner(&dir.join(INNER), tasks.len(), &ad)?;
+                inner = load_inner(&resumable(dir, 2, done), tasks.len(), &ad)?;
             }
-            start_epoch = state.report.history.last().map_or(1, |h| h.epoch + 1);
+            start_epoch = done + 1;
             report = state.report;
         }
 
@@ -592,11 +636,11 @@ impl MetaTrainer {
                 // folder loads with `HyperNet::load` / `TabularModelGptBuilder::checkpoint`.
                 best.save(&self.hyper, dir, Some(&report))?;
                 if !finished {
-                    save_resumable(&model, &dir.join(LAST))?;
+                    save_resumable(&model, &resumable(dir, 0, epoch))?;
                     if c.rule == MetaRule::Delta {
-                        save_inner(&inner, &dir.join(INNER))?;
+                        save_inner(&inner, &resumable(dir, 2, epoch))?;
                     }
-                    let path = dir.join(OPTIM);
+                    let path = resumable(dir, 1, epoch);
                     modelgpt_core::replace_atomically(
                         &path,
                         |tmp| {
@@ -624,6 +668,9 @@ impl MetaTrainer {
                     source,
                 })?;
                 write_atomic(&dir.join(STATE), &bytes)?;
+                if !finished {
+                    remove_stale_resumables(dir, epoch);
+                }
             }
             if finished {
                 break;
