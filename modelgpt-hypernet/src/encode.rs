@@ -40,9 +40,12 @@ impl EmbeddingCache {
             path: Some(path.clone()),
             ..Self::default()
         };
+        // A vector of another length is corruption too: `embed` returns `dim` values per text,
+        // and its callers split the result at those offsets.
         if let Ok(bytes) = std::fs::read(&path)
             && let Ok((dim, map)) =
                 serde_json::from_slice::<(usize, HashMap<String, Vec<f32>>)>(&bytes)
+            && map.values().all(|v| v.len() == dim)
         {
             cache.dim = dim;
             cache.map = map;

@@ -577,6 +577,26 @@ impl Mlp {
             source,
         })?;
         spec.validate()?;
+        // Before allocating the placeholders below: the file's header (a typed error when it is
+        // corrupt) bounds the parameters the file holds, at least a byte each; a (corrupted)
+        // spec asking for more cannot match, and absurd widths would abort the process on
+        // allocation instead of returning an error.
+        let file_len = crate::bert::read_safetensors_header(&weights)?.data_len() as u64;
+        let numel = spec.layer_dims().windows(2).try_fold(0u64, |n, w| {
+            let (d_in, d_out) = (w[0] as u64, w[1] as u64);
+            d_in.checked_mul(d_out)?.checked_add(d_out)?.checked_add(n)
+        });
+        if numel.is_none_or(|n| n > file_len) {
+            return Err(Error::InvalidConfig {
+                field: "d_input/hidden/n_classes",
+                reason: format!(
+                    "{} asks for layers {:?}, more parameters than the {file_len} data bytes of {} hold",
+                    spec_path.display(),
+                    spec.layer_dims(),
+                    weights.display()
+                ),
+            });
+        }
 
         // Zero-filled placeholders of the right shapes; every one is overwritten below.
         let mut model = zeros_like_spec(&spec, device);

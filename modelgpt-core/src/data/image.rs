@@ -260,6 +260,19 @@ fn decode_png(path: &Path) -> Result<Decoded> {
         source,
     };
     let mut reader = decoder.read_info().map_err(image_err)?;
+    // png 0.18 does not check the PLTE length and panics while expanding a palette that is not
+    // whole RGB triples or has more than 256 entries.
+    if let Some(palette) = reader.info().palette.as_deref()
+        && (!palette.len().is_multiple_of(3) || palette.len() > 3 * 256)
+    {
+        return Err(Error::InvalidData {
+            what: path.display().to_string(),
+            reason: format!(
+                "corrupt PNG palette of {} bytes (must be whole RGB entries, at most 256)",
+                palette.len()
+            ),
+        });
+    }
     let (w, h) = (reader.info().width, reader.info().height);
     let pixels = u64::from(w) * u64::from(h);
     let limit = crate::limits::Limits::DEFAULT.max_image_pixels;

@@ -119,8 +119,41 @@ impl ColumnTransform {
 /// # Ok::<(), modelgpt_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "FittedColumns")]
 pub struct TabularPreprocessor {
     columns: Vec<ColumnTransform>,
+}
+
+/// The saved form of a [`TabularPreprocessor`], checked when read back (it comes from a file).
+#[derive(Deserialize)]
+struct FittedColumns {
+    columns: Vec<ColumnTransform>,
+}
+
+impl TryFrom<FittedColumns> for TabularPreprocessor {
+    type Error = String;
+
+    /// A categorical column's `mode` must index one of its levels: the transforms write the
+    /// imputed one-hot entry at that index.
+    fn try_from(saved: FittedColumns) -> core::result::Result<Self, String> {
+        for c in &saved.columns {
+            if let ColumnTransform::Categorical {
+                name,
+                levels,
+                mode: Some(mode),
+            } = c
+                && *mode >= levels.len()
+            {
+                return Err(format!(
+                    "categorical column `{name}`: mode {mode} is not one of its {} levels",
+                    levels.len()
+                ));
+            }
+        }
+        Ok(Self {
+            columns: saved.columns,
+        })
+    }
 }
 
 impl TabularPreprocessor {

@@ -49,7 +49,14 @@ pub fn read(path: impl AsRef<Path>) -> Result<(Vec<usize>, Vec<u8>)> {
             u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize
         })
         .collect();
-    let expected: usize = dims.iter().product();
+    // Checked: a product that wraps (e.g. `[2^31, 2^31, 4]`) would let an empty data section
+    // pass for dimensions it cannot hold.
+    let Some(expected) = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) else {
+        return Err(bad(format!(
+            "IDX dimensions {dims:?} describe more bytes than can be addressed"
+        ))
+        .into());
+    };
     if bytes.len() - header != expected {
         return Err(bad(format!(
             "IDX data has {} bytes, dimensions {dims:?} need {expected}",

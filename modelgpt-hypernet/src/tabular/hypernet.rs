@@ -105,6 +105,55 @@ impl HyperNetConfig {
             .with_activation(activation)
     }
 
+    /// Most units of a generated hidden layer ([`HyperNetConfig::target_width`]) a checkpoint
+    /// may ask for: kernel mode's width is not fixed by the weights, and every generation
+    /// computes a `[width, width]` discriminant in the units' space.
+    pub const MAX_TARGET_WIDTH: usize = 4096;
+
+    /// Most generated hidden layers ([`HyperNetConfig::target_depth`]).
+    pub const MAX_TARGET_DEPTH: usize = 64;
+
+    /// Checks the values a configuration read from a file must have before the hypernetwork is
+    /// built from it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for a zero width, a dropout outside
+    /// `[0, 1)`, or a target width or depth above [`Self::MAX_TARGET_WIDTH`] /
+    /// [`Self::MAX_TARGET_DEPTH`].
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field, reason: String| Err(crate::Error::InvalidConfig { field, reason });
+        if self.d_embed == 0 || self.d_hidden == 0 {
+            return bad("d_embed/d_hidden", "widths must be positive".into());
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(
+                "dropout",
+                format!("must be in [0, 1), got {}", self.dropout),
+            );
+        }
+        if self.target_width == 0 || self.target_width > Self::MAX_TARGET_WIDTH {
+            return bad(
+                "target_width",
+                format!(
+                    "must be in 1..={}, got {}",
+                    Self::MAX_TARGET_WIDTH,
+                    self.target_width
+                ),
+            );
+        }
+        if self.target_depth > Self::MAX_TARGET_DEPTH {
+            return bad(
+                "target_depth",
+                format!(
+                    "must be at most {}, got {}",
+                    Self::MAX_TARGET_DEPTH,
+                    self.target_depth
+                ),
+            );
+        }
+        Ok(())
+    }
+
     /// Initialises the hypernetwork.
     pub fn init(&self, device: &burn::tensor::Device) -> HyperNet {
         match self.mode {
@@ -191,9 +240,11 @@ impl HyperNet {
     /// [`Error::Io`](crate::Error::Io) / [`Error::Json`](crate::Error::Json) /
     /// [`Error::Store`](crate::Error::Store) naming the file, and
     /// [`Error::CheckpointMismatch`](crate::Error::CheckpointMismatch) for a checkpoint of
-    /// another layout version or modality.
+    /// another layout version or modality, [`Error::InvalidConfig`](crate::Error::InvalidConfig)
+    /// for a configuration [`HyperNetConfig::validate`] rejects.
     pub fn load(dir: &Path, device: &Device) -> Result<(Self, HyperNetConfig)> {
         let (model, manifest) = load_checkpoint(dir, Modality::Tabular, |c: &HyperNetConfig| {
+            c.validate()?;
             Ok(c.init(device))
         })?;
         Ok((model, manifest.config))

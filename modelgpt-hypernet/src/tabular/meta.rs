@@ -453,12 +453,25 @@ impl MetaTrainer {
             model = load_resumable(model, &resumable(dir, 0, done))?;
             best = load_weights(self.hyper.init(device), &dir.join(BEST))?;
             let optim_path = resumable(dir, 1, done);
-            optim = optim
-                .load(optim_path.clone())
-                .map_err(|source| Error::Record {
-                    path: optim_path,
-                    source,
-                })?;
+            // burn-optim 0.22 panics ("should carry a parameter id") on some corrupt records
+            // instead of returning its error; the panic becomes that error.
+            let path = optim_path.clone();
+            optim =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || optim.load(path)))
+                    .unwrap_or_else(|payload| {
+                        let what = payload
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| payload.downcast_ref::<&str>().copied())
+                            .unwrap_or("unknown panic");
+                        Err(burn::store::RecordError::Validation(format!(
+                            "the optimizer state cannot be applied: {what}"
+                        )))
+                    })
+                    .map_err(|source| Error::Record {
+                        path: optim_path,
+                        source,
+                    })?;
             if c.rule == MetaRule::Delta {
                 inner = load_inner(&resumable(dir, 2, done), tasks.len(), &ad)?;
             }
@@ -718,7 +731,16 @@ impl MetaTrainer {
             t: 0,
         };
         let st = state.get_or_insert_with(fresh);
-        if st.m.len() != theta.len() || st.m.iter().zip(&theta).any(|(m, t)| m.dims() != t.dims()) {
+        // A state of another shape (another task layout, or a corrupt file: `m` and `v` are
+        // read separately) starts afresh.
+        let fits = |moments: &[Tensor<1>]| {
+            moments.len() == theta.len()
+                && moments
+                    .iter()
+                    .zip(&theta)
+                    .all(|(m, t)| m.dims() == t.dims())
+        };
+        if !fits(&st.m) || !fits(&st.v) {
             *st = fresh();
         }
         let mut current = theta.clone();

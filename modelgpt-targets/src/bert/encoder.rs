@@ -93,11 +93,14 @@ impl BertRequirementEncoder {
                 what: "tokenizer",
             });
         }
-        let tokenizer =
-            Tokenizer::from_file(tokenizer_path).map_err(|source| Error::Tokenizer {
+        // tokenizers 0.23 panics on some malformed files (e.g. a decoder object with a
+        // non-string key); the panic becomes the same typed error as a parse failure.
+        let tokenizer = no_panic(|| Tokenizer::from_file(tokenizer_path)).map_err(|source| {
+            Error::Tokenizer {
                 path: tokenizer_path.to_path_buf(),
                 source,
-            })?;
+            }
+        })?;
         let config = BertConfig::load_hf(config_json)?;
         let model = load_bert(weights, &config, device)?;
         Self::from_parts(tokenizer, tokenizer_path, model, config, device)
@@ -196,19 +199,48 @@ impl BertRequirementEncoder {
     /// Token ids of each text, with `[CLS]`/`[SEP]`, truncated, unpadded.
     ///
     /// # Errors
-    /// [`Error::Tokenizer`] if a text cannot be tokenized.
+    /// [`Error::Tokenizer`] if a text cannot be tokenized (a panic of the tokenizer on an
+    /// inconsistent `tokenizer.json`, such as a template naming an undefined special token,
+    /// included); [`Error::InvalidConfig`] when the tokenizer gives an id beyond the model's
+    /// `vocab_size` or a sequence longer than its `max_position_embeddings` (a `tokenizer.json`
+    /// that does not belong to `config.json`).
     pub fn encode_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|source| Error::Tokenizer {
-                path: self.tokenizer_path.clone(),
-                source,
+        let encodings =
+            no_panic(|| self.tokenizer.encode_batch(texts.to_vec(), true)).map_err(|source| {
+                Error::Tokenizer {
+                    path: self.tokenizer_path.clone(),
+                    source,
+                }
             })?;
-        Ok(encodings
+        let ids: Vec<Vec<u32>> = encodings
             .into_iter()
             .map(|e| e.get_ids().to_vec())
-            .collect())
+            .collect();
+        // The model's embedding tables bound ids and lengths: beyond them its forward pass
+        // would index out of range (a panic).
+        let (vocab, positions) = (self.config.vocab_size, self.config.max_position_embeddings);
+        for row in &ids {
+            if let Some(&id) = row.iter().find(|&&id| id as usize >= vocab) {
+                return Err(Error::InvalidConfig {
+                    field: "vocab_size",
+                    reason: format!(
+                        "{} gives token id {id}, beyond the model's vocab_size {vocab}",
+                        self.tokenizer_path.display()
+                    ),
+                });
+            }
+            if row.len() > positions {
+                return Err(Error::InvalidConfig {
+                    field: "max_position_embeddings",
+                    reason: format!(
+                        "{} gives {} tokens, more than the model's max_position_embeddings {positions}",
+                        self.tokenizer_path.display(),
+                        row.len()
+                    ),
+                });
+            }
+        }
+        Ok(ids)
     }
 
     /// Tokenizes `texts` into one batch padded to its longest text, on the model's device.
@@ -217,7 +249,7 @@ impl BertRequirementEncoder {
     /// output: `[texts.len(), longest]` token ids and padding mask
     ///
     /// # Errors
-    /// [`Error::Tokenizer`] if a text cannot be tokenized.
+    /// As [`encode_ids`](Self::encode_ids).
     pub fn tokenize_batch(&self, texts: &[&str]) -> Result<BertInput> {
         Ok(self.input_from_ids(&self.encode_ids(texts)?))
     }
@@ -249,7 +281,7 @@ impl BertRequirementEncoder {
     /// output: `[texts.len(), embed_dim]`
     ///
     /// # Errors
-    /// [`Error::Tokenizer`] if a text cannot be tokenized.
+    /// As [`encode_ids`](Self::encode_ids).
     pub fn embed(&self, texts: &[&str]) -> Result<Tensor<2>> {
         let d = self.config.hidden_size;
         if texts.is_empty() {
@@ -311,6 +343,19 @@ impl RequirementEncoder for BertRequirementEncoder {
             out.to_device(device)
         })
     }
+}
+
+/// Runs a tokenizers call, turning a panic inside the tokenizers crate into its error type. The
+/// tokenizer is only read (`&self`) by the calls wrapped here, so no state is left half-changed.
+fn no_panic<T>(f: impl FnOnce() -> tokenizers::Result<T>) -> tokenizers::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        Err(format!("the tokenizers library panicked: {what}").into())
+    })
 }
 
 /// Mean of `hidden` over the positions where `keep` is 1.

@@ -164,7 +164,19 @@ pub fn check_bert_weights(path: &Path, config: &BertConfig) -> Result<()> {
     let metadata = read_safetensors_header(path)?;
     let tensors = metadata.tensors();
     let prefixed = tensors.keys().any(|k| k.starts_with("bert."));
-    for (name, expected) in hf_tensor_shapes(config) {
+    // A layer has 16 tensors, so the file holds fewer than `len / 16 + 1` of them: checking at
+    // most that many still finds the first missing tensor, without first listing the names of
+    // a corrupted `num_hidden_layers` (10^9 layers would exhaust memory).
+    let most_layers = tensors.len() / 16 + 1;
+    let expected_shapes = if config.num_hidden_layers > most_layers {
+        hf_tensor_shapes(&BertConfig {
+            num_hidden_layers: most_layers,
+            ..config.clone()
+        })
+    } else {
+        hf_tensor_shapes(config)
+    };
+    for (name, expected) in expected_shapes {
         let file_name = if prefixed {
             format!("bert.{name}")
         } else {
