@@ -475,7 +475,7 @@ impl MetaTrainer {
             if c.rule == MetaRule::Delta {
                 inner = load_inner(&resumable(dir, 2, done), tasks.len(), &ad)?;
             }
-            start_epoch = done + 1;
+            start_epoch = done.saturating_add(1);
             report = state.report;
         }
 
@@ -641,7 +641,7 @@ impl MetaTrainer {
                 report.best_epoch = epoch;
                 best = valid;
             }
-            let stop = epoch - report.best_epoch >= c.patience;
+            let stop = epoch.saturating_sub(report.best_epoch) >= c.patience;
             report.stopped_early = stop && epoch < c.epochs;
             let finished = stop || epoch == c.epochs;
             if let Some(dir) = &self.checkpoint_dir {
@@ -757,7 +757,7 @@ impl MetaTrainer {
                 first_loss = loss.clone().into_scalar::<f32>() as f64;
             }
             let grads = loss.backward();
-            st.t += 1;
+            st.t = st.t.saturating_add(1);
             let bc1 = 1.0 - b1.powi(st.t);
             let bc2 = 1.0 - b2.powi(st.t);
             for (i, leaf) in leaves.iter().enumerate() {
