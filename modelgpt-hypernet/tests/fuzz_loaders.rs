@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use common::{HashEncoder, TaskShape};
 use fuzz::{Rng, mutate_json, mutate_safetensors};
-use modelgpt_core::data::{CsvTable, Split, TabularDataset};
+use modelgpt_core::data::{CsvTable, TabularDataset};
 use modelgpt_core::{Modality, Requirement};
 use modelgpt_hypernet::checkpoint::manifest_from_bytes;
 use modelgpt_hypernet::{
@@ -49,6 +49,23 @@ fn data() -> (TabularDataset, CsvTable) {
         TabularDataset::from_csv_str(CSV, "label", "fuzz").unwrap(),
         CsvTable::parse_str(CSV, "new.csv").unwrap(),
     )
+}
+
+/// Two prepared two-class tasks `fuzz_a` (2 features) and `fuzz_b` (3) of `rows` rows each.
+fn two_tiny_tasks(rows: usize, device: &Device) -> Vec<PreparedTask> {
+    let encoder = HashEncoder { dim: D_EMBED };
+    let mut cache = EmbeddingCache::new();
+    let shape = |n_features, seed| TaskShape {
+        n_features,
+        n_classes: 2,
+        rows,
+        separation: 3.0,
+        seed,
+    };
+    [("fuzz_a", shape(2, 1)), ("fuzz_b", shape(3, 2))]
+        .into_iter()
+        .map(|(name, s)| common::prepared(name, s, &encoder, &mut cache, device))
+        .collect()
 }
 
 /// A tiny hypernetwork configuration of `mode` (paper mode: one task, `fuzz`).
@@ -465,33 +482,7 @@ const STATE_STRINGS: &[&str] = &[
 fn fuzz_meta_state() {
     let device = device();
     let dir = fuzz::scratch_dir();
-    let encoder = HashEncoder { dim: D_EMBED };
-    let mut cache = EmbeddingCache::new();
-    let shape = |n_features, seed| TaskShape {
-        n_features,
-        n_classes: 2,
-        rows: 40,
-        separation: 3.0,
-        seed,
-    };
-    let tasks: Vec<PreparedTask> = [("fuzz_a", shape(2, 1)), ("fuzz_b", shape(3, 2))]
-        .into_iter()
-        .map(|(name, s)| {
-            let ds = common::dataset(name, s);
-            let split = Split::seeded(ds.n_rows(), &ds.targets, (0.6, 0.1, 0.3), s.seed).unwrap();
-            PreparedTask::prepare(
-                name,
-                &ds,
-                &split,
-                common::requirements(name, s),
-                &encoder,
-                &mut cache,
-                10_000,
-                &device,
-            )
-            .unwrap()
-        })
-        .collect();
+    let tasks = two_tiny_tasks(40, &device);
     let config = tiny(HyperMode::General);
     let train = MetaTrainConfig {
         epochs: 1,
@@ -548,33 +539,7 @@ const RESUME_CASES: usize = 25_000;
 fn fuzz_meta_resume() {
     let device = device();
     let dir = fuzz::scratch_dir();
-    let encoder = HashEncoder { dim: D_EMBED };
-    let mut cache = EmbeddingCache::new();
-    let shape = |n_features, seed| TaskShape {
-        n_features,
-        n_classes: 2,
-        rows: 30,
-        separation: 3.0,
-        seed,
-    };
-    let tasks: Vec<PreparedTask> = [("fuzz_a", shape(2, 1)), ("fuzz_b", shape(3, 2))]
-        .into_iter()
-        .map(|(name, s)| {
-            let ds = common::dataset(name, s);
-            let split = Split::seeded(ds.n_rows(), &ds.targets, (0.6, 0.1, 0.3), s.seed).unwrap();
-            PreparedTask::prepare(
-                name,
-                &ds,
-                &split,
-                common::requirements(name, s),
-                &encoder,
-                &mut cache,
-                10_000,
-                &device,
-            )
-            .unwrap()
-        })
-        .collect();
+    let tasks = two_tiny_tasks(30, &device);
     let config = tiny(HyperMode::General);
     let train = MetaTrainConfig {
         rule: modelgpt_hypernet::MetaRule::Delta,

@@ -103,6 +103,55 @@ pub fn decode_utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     }
 }
 
+/// Appends the next line of `reader` (through its `\n`, if any) to `buf`, the one bounded read
+/// of every streaming loader: the line being read is line `line` of `path`, the record in `buf`
+/// started at line `record_line`. Adds the bytes read to `total` and returns their count (0 at
+/// the end of the input).
+///
+/// # Errors
+/// I/O errors naming `path`; [`Error::LimitExceeded`] when `total` passes
+/// [`Limits::max_input_bytes`] or `buf` passes [`Limits::max_record_bytes`] (only that many bytes
+/// plus one are ever read into it).
+pub(crate) fn read_line_within(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    total: &mut u64,
+    path: &Path,
+    limits: &Limits,
+    line: usize,
+    record_line: usize,
+) -> Result<usize> {
+    let room = (limits.max_record_bytes + 1).saturating_sub(buf.len()) as u64;
+    let n = reader
+        .take(room)
+        .read_until(b'\n', buf)
+        .map_err(|e| Error::io_at(path, e))?;
+    *total += n as u64;
+    if *total > limits.max_input_bytes {
+        return Err(Error::LimitExceeded {
+            path: path.to_path_buf(),
+            line: Some(line),
+            column: None,
+            what: "the (decompressed) input size in bytes".into(),
+            found: *total,
+            limit: limits.max_input_bytes,
+            limit_name: "max_input_bytes",
+        });
+    }
+    if buf.len() > limits.max_record_bytes {
+        return Err(Error::LimitExceeded {
+            path: path.to_path_buf(),
+            line: Some(record_line),
+            column: None,
+            what: "the record length in bytes".into(),
+            found: buf.len() as u64,
+            limit: limits.max_record_bytes as u64,
+            limit_name: "max_record_bytes",
+        });
+    }
+    Ok(n)
+}
+
 /// Streams the lines of UTF-8 text from `reader` (without their line break, `\r` included),
 /// calling `on_line` with each 1-based line number, within [`Limits::max_input_bytes`] and
 /// [`Limits::max_record_bytes`] (the longest line). A BOM at the start is dropped.
@@ -118,38 +167,8 @@ pub(crate) fn for_each_line(
     loop {
         buf.clear();
         line += 1;
-        let n = (&mut reader)
-            .take(limits.max_record_bytes as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io_at(path, e))?;
-        if n == 0 {
+        if read_line_within(&mut reader, &mut buf, &mut total, path, limits, line, line)? == 0 {
             return Ok(());
-        }
-        total += n as u64;
-        let over = |what: &str, found, limit, limit_name| Error::LimitExceeded {
-            path: path.to_path_buf(),
-            line: Some(line),
-            column: None,
-            what: what.into(),
-            found,
-            limit,
-            limit_name,
-        };
-        if total > limits.max_input_bytes {
-            return Err(over(
-                "the (decompressed) input size in bytes",
-                total,
-                limits.max_input_bytes,
-                "max_input_bytes",
-            ));
-        }
-        if buf.len() > limits.max_record_bytes {
-            return Err(over(
-                "the line length in bytes",
-                buf.len() as u64,
-                limits.max_record_bytes as u64,
-                "max_record_bytes",
-            ));
         }
         while matches!(buf.last(), Some(b'\n' | b'\r')) {
             buf.pop();

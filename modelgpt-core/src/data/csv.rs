@@ -1,12 +1,12 @@
 //! A small RFC 4180 reader (quoted fields, doubled quotes, embedded newlines, CRLF), streamed
 //! record by record within [`Limits`].
 
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::assets::decode_utf8;
+use super::assets::{decode_utf8, read_line_within};
 use crate::error::{Error, Result};
 use crate::limits::{Limits, Reservoir};
 
@@ -270,37 +270,17 @@ pub fn read_records(
     let mut line = 1usize;
     let mut record_line = 1usize;
     let mut scan = Scan::FieldStart;
-    let too_long = |line, found: usize| Error::LimitExceeded {
-        path: path.to_path_buf(),
-        line: Some(line),
-        column: None,
-        what: "the record length in bytes".into(),
-        found: found as u64,
-        limit: limits.max_record_bytes as u64,
-        limit_name: "max_record_bytes",
-    };
     loop {
         let start = buf.len();
-        let room = (limits.max_record_bytes + 1).saturating_sub(start) as u64;
-        let n = (&mut reader)
-            .take(room)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io_at(path, e))?;
-        total += n as u64;
-        if total > limits.max_input_bytes {
-            return Err(Error::LimitExceeded {
-                path: path.to_path_buf(),
-                line: Some(line),
-                column: None,
-                what: "the (decompressed) input size in bytes".into(),
-                found: total,
-                limit: limits.max_input_bytes,
-                limit_name: "max_input_bytes",
-            });
-        }
-        if buf.len() > limits.max_record_bytes {
-            return Err(too_long(record_line, buf.len()));
-        }
+        let n = read_line_within(
+            &mut reader,
+            &mut buf,
+            &mut total,
+            path,
+            limits,
+            line,
+            record_line,
+        )?;
         for &b in &buf[start..] {
             scan = scan.step(b, delimiter);
         }

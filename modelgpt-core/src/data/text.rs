@@ -292,17 +292,21 @@ impl TextDataset {
                     ));
                 }
             };
-            if text.len() > limits.max_text_bytes {
-                return Err(Error::LimitExceeded {
+            let check_len = |name: &str, value: &str, limit: usize, limit_name| {
+                if value.len() <= limit {
+                    return Ok(());
+                }
+                Err(Error::LimitExceeded {
                     path: path.to_path_buf(),
                     line: Some(line_no),
                     column: None,
-                    what: format!("the length in bytes of field `{text_field}`"),
-                    found: text.len() as u64,
-                    limit: limits.max_text_bytes as u64,
-                    limit_name: "max_text_bytes",
-                });
-            }
+                    what: format!("the length in bytes of field `{name}`"),
+                    found: value.len() as u64,
+                    limit: limit as u64,
+                    limit_name,
+                })
+            };
+            check_len(text_field, &text, limits.max_text_bytes, "max_text_bytes")?;
             let label = match field(label_field)? {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) => n.to_string(),
@@ -316,17 +320,7 @@ impl TextDataset {
                     ));
                 }
             };
-            if label.len() > limits.max_cell_bytes {
-                return Err(Error::LimitExceeded {
-                    path: path.to_path_buf(),
-                    line: Some(line_no),
-                    column: None,
-                    what: format!("the length in bytes of field `{label_field}`"),
-                    found: label.len() as u64,
-                    limit: limits.max_cell_bytes as u64,
-                    limit_name: "max_cell_bytes",
-                });
-            }
+            check_len(label_field, &label, limits.max_cell_bytes, "max_cell_bytes")?;
             kept.push((text, label));
             Ok(())
         })?;
