@@ -19,7 +19,7 @@
 //! results [`TailoredModel`] (predict, time, save), the traits of `modelgpt-core`.
 //!
 //! - **tabular** ([`tabular`]): the kernel mode (default, ours) writes a non-linear MLP
-//!   `[d] → ReLU[256] → [K]`: hidden units are hinges through the sample's rows along the
+//!   `[d] → ReLU[256] → [K]` (up to `ReLU[1024]` for samples of 8,192 rows and more): hidden units are hinges through the sample's rows along the
 //!   sample's discriminant directions, random directions and differences of rows of different
 //!   classes, with meta-learned feature scales and block gains; the class head is the shrunk
 //!   discriminant of the sample in the hidden units' space, solved in closed form (no gradient

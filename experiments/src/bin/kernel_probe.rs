@@ -17,6 +17,15 @@ fn main() -> Result<()> {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(128);
+    let flag = |name: &str, default: usize| -> usize {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let max_dirs = flag("--max-directions", dirs);
+    let rows_per = flag("--rows-per-direction", 16);
     let device = device();
     let encoder = load_encoder(&device)?;
     let cfg = ExperimentConfig::default();
@@ -28,6 +37,7 @@ fn main() -> Result<()> {
     let base = all_baselines(&all, &general, &cache, &cfg, &device)?;
     let mut kernel = HyperNetConfig::kernel(384);
     kernel.target_width = 2 * dirs;
+    kernel.max_target_width = 2 * max_dirs;
     let pair: f64 = args
         .iter()
         .position(|a| a == "--pair")
@@ -85,18 +95,36 @@ fn main() -> Result<()> {
         modelgpt_hypernet::HyperNet::Kernel(
             modelgpt_hypernet::tabular::KernelHyperNetConfig::new(384)
                 .with_n_directions(dirs)
+                .with_max_directions(max_dirs)
+                .with_rows_per_direction(rows_per)
                 .with_pair_fraction(pair)
                 .init(&device),
         )
     };
     let gh = general.init(&device);
+    // `--user`: generate from the whole training split (at most MAX_SAMPLE_ROWS rows,
+    // stratified), as `TabularModelGpt::generate` does, instead of the meta-training sample.
+    let user = args.iter().any(|a| a == "--user");
+    let only_held = args.iter().any(|a| a == "--heldout");
     let mut sums = [[0f64; 4]; 2];
     let mut counts = [0usize; 2];
     println!("task split d k kernel lda mlp logreg ms");
     for t in &all {
         let held = tasks.heldout.iter().any(|h| h.name == t.name);
+        if only_held && !held {
+            continue;
+        }
         let t0 = std::time::Instant::now();
-        let ka = evaluate_generated(&kh, &kernel, t, &t.test, 0, &device)?;
+        let ka = if user {
+            let sample = modelgpt_experiments::tabular::user_sample(t)?;
+            let ctx = t.context(0, &sample, &device);
+            let tensors = kh.generate_tensors(&t.name, &ctx)?;
+            let (family, params) = kernel.family_and_params(tensors)?;
+            let logits = family.try_forward_with(&params, t.test.x_tensor(t.cols, &device))?;
+            modelgpt_targets::metrics::accuracy(logits, &t.test.y)?
+        } else {
+            evaluate_generated(&kh, &kernel, t, &t.test, 0, &device)?
+        };
         let ms = t0.elapsed().as_secs_f64() * 1e3;
         let la = evaluate_generated(&gh, &general, t, &t.test, 0, &device)?;
         let b = &base[&t.name];

@@ -10,13 +10,13 @@ use modelgpt_core::{
     GenerationTiming, Modality, ModelCustomizer, Requirement, RequirementEncoder, TailoredModel,
     TargetFamily,
 };
+use modelgpt_targets::Mlp;
 use modelgpt_targets::train::{
     EpochStats, LabeledRows, TrainConfig, TrainOutcome, predict, train_classifier,
 };
-use modelgpt_targets::{Mlp, MlpFamily};
 use serde::{Deserialize, Serialize};
 
-use super::hypernet::{HyperNet, HyperNetConfig, to_params};
+use super::hypernet::{HyperNet, HyperNetConfig};
 use super::sample::TaskSample;
 use super::tasks::{build_context, class_text, feature_text};
 use crate::atomic::write_atomic;
@@ -256,8 +256,17 @@ impl TabularModelGpt {
         n_classes: usize,
     ) -> Result<Mlp> {
         let tensors = self.hyper.generate_tensors(name, ctx)?;
-        let family = MlpFamily::new(self.config.mlp_spec(d_input, n_classes))?;
-        let params = to_params(&family, tensors)?;
+        let (family, params) = self.config.family_and_params(tensors)?;
+        let spec = family.mlp_spec();
+        if spec.d_input != d_input || spec.n_classes != n_classes {
+            return Err(Error::InvalidInput {
+                what: "generated model".into(),
+                reason: format!(
+                    "expected {d_input} inputs and {n_classes} classes, the generator wrote {} and {}",
+                    spec.d_input, spec.n_classes
+                ),
+            });
+        }
         Ok(family.materialize(params, &self.device)?)
     }
 }

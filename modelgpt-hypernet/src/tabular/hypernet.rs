@@ -40,6 +40,13 @@ impl HyperMode {
     }
 }
 
+/// Default [`HyperNetConfig::max_target_width`]: kernel mode writes at most 1,024 hidden units.
+pub const DEFAULT_MAX_TARGET_WIDTH: usize = 1024;
+
+fn default_max_target_width() -> usize {
+    DEFAULT_MAX_TARGET_WIDTH
+}
+
 /// Configuration of a [`HyperNet`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HyperNetConfig {
@@ -49,8 +56,15 @@ pub struct HyperNetConfig {
     pub d_embed: usize,
     /// Trunk width (general default 64; the paper uses 25 for tabular tasks).
     pub d_hidden: usize,
-    /// Width of the generated hidden layers.
+    /// Width of the generated hidden layers (kernel mode: for samples of up to
+    /// `8 · target_width` rows).
     pub target_width: usize,
+    /// Kernel mode: the widest hidden layer a large sample gets; the width grows with the
+    /// sample's rows from `target_width` up to this (one unit pair per 16 rows,
+    /// [`KernelHyperNetConfig::directions_for`]). Ignored by the other modes. Configurations
+    /// saved before this field existed read [`DEFAULT_MAX_TARGET_WIDTH`].
+    #[serde(default = "default_max_target_width")]
+    pub max_target_width: usize,
     /// Number of generated hidden layers.
     pub target_depth: usize,
     /// Trunk dropout.
@@ -67,6 +81,7 @@ impl HyperNetConfig {
             d_embed,
             d_hidden: 64,
             target_width: 64,
+            max_target_width: DEFAULT_MAX_TARGET_WIDTH,
             target_depth: 2,
             dropout: 0.1,
             tasks: Vec::new(),
@@ -84,7 +99,8 @@ impl HyperNetConfig {
     }
 
     /// Kernel-mode defaults: `n_directions` = 128, so the generated MLP is
-    /// `[d] → ReLU[256] → [K]`.
+    /// `[d] → ReLU[256] → [K]` for samples of up to 2,048 rows, widening with the rows up to
+    /// `[d] → ReLU[1024] → [K]` from 8,192 rows on.
     pub fn kernel(d_embed: usize) -> Self {
         Self {
             mode: HyperMode::Kernel,
@@ -103,6 +119,51 @@ impl HyperNetConfig {
         MlpSpec::new(d_input, n_classes)
             .with_hidden(vec![self.target_width; self.target_depth])
             .with_activation(activation)
+    }
+
+    /// The shape of the MLP that `tensors` (a generator's output, input layer first) describe,
+    /// with this mode's activation. Kernel mode may write a wider hidden layer than
+    /// [`HyperNetConfig::mlp_spec`]'s when the sample has many rows
+    /// ([`KernelHyperNetConfig::directions_for`]), so materialisation reads the widths from the
+    /// tensors rather than from the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for no tensors or layers whose
+    /// widths do not chain.
+    pub fn spec_for(&self, tensors: &MlpTensors) -> Result<MlpSpec> {
+        let bad = |reason: String| crate::Error::InvalidInput {
+            what: "generated tensors".into(),
+            reason,
+        };
+        let first = tensors.first().ok_or_else(|| bad("no layers".into()))?;
+        let mut dims = vec![first.0.dims()[0]];
+        for (i, (w, b)) in tensors.iter().enumerate() {
+            let [d_in, d_out] = w.dims();
+            if d_in != dims[i] || b.dims() != [d_out] {
+                return Err(bad(format!(
+                    "layer {i} has weight {:?} and bias {:?} after a layer of width {}",
+                    w.dims(),
+                    b.dims(),
+                    dims[i]
+                )));
+            }
+            dims.push(d_out);
+        }
+        let hidden = dims[1..dims.len() - 1].to_vec();
+        let mut spec = self.mlp_spec(dims[0], dims[dims.len() - 1]);
+        spec.hidden = hidden;
+        Ok(spec)
+    }
+
+    /// The [`MlpFamily`] of [`HyperNetConfig::spec_for`] and the generated tensors packed as its
+    /// parameters, in one step.
+    ///
+    /// # Errors
+    /// As [`HyperNetConfig::spec_for`], and target errors for an invalid shape.
+    pub fn family_and_params(&self, tensors: MlpTensors) -> Result<(MlpFamily, GeneratedParams)> {
+        let family = MlpFamily::new(self.spec_for(&tensors)?)?;
+        let params = to_params(&family, tensors)?;
+        Ok((family, params))
     }
 
     /// Most units of a generated hidden layer ([`HyperNetConfig::target_width`]) a checkpoint
@@ -138,6 +199,16 @@ impl HyperNetConfig {
                     "must be in 1..={}, got {}",
                     Self::MAX_TARGET_WIDTH,
                     self.target_width
+                ),
+            );
+        }
+        if self.max_target_width > Self::MAX_TARGET_WIDTH {
+            return bad(
+                "max_target_width",
+                format!(
+                    "must be at most {}, got {}",
+                    Self::MAX_TARGET_WIDTH,
+                    self.max_target_width
                 ),
             );
         }
@@ -177,6 +248,7 @@ impl HyperNetConfig {
                 KernelHyperNetConfig::new(self.d_embed)
                     .with_d_hidden(self.d_hidden)
                     .with_n_directions((self.target_width / 2).max(1))
+                    .with_max_directions((self.max_target_width / 2).max(1))
                     .with_dropout(self.dropout)
                     .init(device),
             ),

@@ -67,9 +67,17 @@ pub struct KernelHyperNetConfig {
     /// Width of the trunk and of the heads.
     #[config(default = 64)]
     pub d_hidden: usize,
-    /// Number of directions `p`; the generated hidden layer has `2p` ReLU units.
+    /// Number of directions `p` for a small sample; the generated hidden layer has `2p` ReLU
+    /// units. Larger samples get more ([`KernelHyperNetConfig::directions_for`]).
     #[config(default = 128)]
     pub n_directions: usize,
+    /// Most directions any sample gets (at least `n_directions`).
+    #[config(default = 128)]
+    pub max_directions: usize,
+    /// Sample rows per direction beyond `n_directions`: a sample of `n` rows gets
+    /// `clamp(⌈n / rows_per_direction⌉, n_directions, max_directions)` directions.
+    #[config(default = 16)]
+    pub rows_per_direction: usize,
     /// Dropout in the trunk.
     #[config(default = 0.1)]
     pub dropout: f64,
@@ -80,6 +88,19 @@ pub struct KernelHyperNetConfig {
 }
 
 impl KernelHyperNetConfig {
+    /// Number of directions `p` generated for a sample of `n_rows` rows (the hidden layer has
+    /// `2p` units): `clamp(⌈n_rows / rows_per_direction⌉, n_directions, max_directions)`. A
+    /// discriminant over `2p` units needs rows to estimate its `2p × 2p` covariance; more rows
+    /// support more units, and the cost of a generation grows as `n_rows · (2p)²`.
+    pub fn directions_for(&self, n_rows: usize) -> usize {
+        directions_for(
+            n_rows,
+            self.n_directions,
+            self.max_directions,
+            self.rows_per_direction,
+        )
+    }
+
     /// Initialises the hypernetwork (every correction head at zero).
     pub fn init(&self, device: &Device) -> KernelHyperNet {
         let d = self.d_hidden;
@@ -103,6 +124,8 @@ impl KernelHyperNetConfig {
             gain_1: LinearConfig::new(d + N_SHAPE_STATS, d).init(device),
             gain_2: zero(d, 3),
             n_directions: self.n_directions.max(1),
+            max_directions: self.max_directions.max(self.n_directions).max(1),
+            rows_per_direction: self.rows_per_direction.max(1),
             pair_fraction: self.pair_fraction,
         }
     }
@@ -123,7 +146,15 @@ pub struct KernelHyperNet {
     gain_1: Linear,
     gain_2: Linear,
     n_directions: usize,
+    max_directions: usize,
+    rows_per_direction: usize,
     pair_fraction: f64,
+}
+
+fn directions_for(n_rows: usize, min: usize, max: usize, rows_per: usize) -> usize {
+    n_rows
+        .div_ceil(rows_per.max(1))
+        .clamp(min.max(1), max.max(min).max(1))
 }
 
 /// Standard normal draws (Box–Muller).
@@ -146,9 +177,20 @@ fn host(t: Tensor<2>) -> Result<Vec<f32>> {
 }
 
 impl KernelHyperNet {
-    /// Number of directions `p` (the hidden layer has `2p` units).
+    /// Number of directions `p` of a small sample (the hidden layer has `2p` units).
     pub fn n_directions(&self) -> usize {
         self.n_directions
+    }
+
+    /// Number of directions generated for a sample of `n_rows` rows
+    /// ([`KernelHyperNetConfig::directions_for`]).
+    pub fn directions_for(&self, n_rows: usize) -> usize {
+        directions_for(
+            n_rows,
+            self.n_directions,
+            self.max_directions,
+            self.rows_per_direction,
+        )
     }
 
     /// Generates the tensors of the MLP `[d] → ReLU[2p] → [K]` in one forward pass: input layer
@@ -161,7 +203,7 @@ impl KernelHyperNet {
         let d = ctx.n_features();
         let k = ctx.n_classes();
         let n = ctx.support_y.len();
-        let p = self.n_directions;
+        let p = self.directions_for(n);
         let h = 2 * p;
         if n == 0 || ctx.support_x.dims() != [n, d] {
             return Err(Error::InvalidInput {
@@ -284,11 +326,17 @@ impl KernelHyperNet {
         let v = v * Tensor::cat(parts, 1); // [d, p]
         let xa = Tensor::<2>::from_data(TensorData::new(anchor_pts, [p, d]), &device);
         let u = (xa * v.clone().transpose()).sum_dim(1).reshape([p]); // v_h · x_{a_h}
-        let w1 = Tensor::cat(vec![v.clone(), -v], 1); // [d, 2p]
-        let b1 = Tensor::cat(vec![-u.clone(), u], 0); // [2p]
+        let w1 = Tensor::cat(vec![v.clone(), -v.clone()], 1); // [d, 2p]
+        let b1 = Tensor::cat(vec![-u.clone(), u.clone()], 0); // [2p]
 
-        // The discriminant in the space of the hidden units.
-        let phi = relu(ctx.support_x.clone().matmul(w1.clone()) + b1.clone().reshape([1, h])); // [n, 2p]
+        // The discriminant in the space of the hidden units. The units come in mirrored pairs:
+        // with t = X V − u (the pre-activations of the first half) and r = relu(t), the second
+        // half is relu(−t) = r − t. Every statistic of φ = [r, r − t] follows from those of r and
+        // t, and t is linear in X, so the within-class covariance costs one n·p² product
+        // instead of n·(2p)²:
+        //   S = [[A, A − B], [(A − B)ᵀ, A − B − Bᵀ + C]],  A = S_rr, B = S_rt, C = S_tt,
+        // with S_rt = (r_cᵀ X_c) V and S_tt = Vᵀ S_x V when the features are fewer than the
+        // directions (X_c: the class-centred rows).
         let mut counts = vec![0usize; k];
         let mut onehot = vec![0f32; n * k];
         for (r, &c) in ctx.support_y.iter().enumerate() {
@@ -306,12 +354,52 @@ impl KernelHyperNet {
             .collect();
         let inv = Tensor::<2>::from_data(TensorData::new(inv, [k, 1]), &device);
         let absent = Tensor::<2>::from_data(TensorData::new(absent, [k, 1]), &device);
-        let global = phi.clone().mean_dim(0); // [1, 2p]
-        // Classes without rows get the overall mean (and a small prior).
-        let means = y.clone().transpose().matmul(phi.clone()) * inv + absent * global; // [k, 2p]
-        let centred = phi - y.matmul(means.clone()); // [n, 2p]
-        let s = centred.clone().transpose().matmul(centred.clone()) / n as f64; // [2p, 2p]
-        let fourth = centred.powf_scalar(2.0).sum_dim(1).powf_scalar(2.0).sum(); // [1]
+        // Class means; classes without rows get the overall mean (and a small prior).
+        let class_means = |m: Tensor<2>| {
+            let global = m.clone().mean_dim(0);
+            y.clone().transpose().matmul(m) * inv.clone() + absent.clone() * global
+        };
+        let x = ctx.support_x.clone();
+        let t = x.clone().matmul(v.clone()) - u.clone().reshape([1, p]); // [n, p]
+        let r = relu(t.clone()); // [n, p]
+        let means_r = class_means(r.clone()); // [k, p]
+        let means_t = class_means(t.clone()); // [k, p]
+        let rc = r - y.clone().matmul(means_r.clone()); // [n, p]
+        let nf = n as f64;
+        let (s_rt, tc) = if d < p {
+            let xc = x.clone() - y.clone().matmul(class_means(x)); // [n, d]
+            let tc = xc.clone().matmul(v.clone()); // [n, p]
+            let s_rt = rc.clone().transpose().matmul(xc.clone()).matmul(v.clone()) / nf;
+            (s_rt, (tc, Some(xc)))
+        } else {
+            let tc = t - y.clone().matmul(means_t.clone());
+            let s_rt = rc.clone().transpose().matmul(tc.clone()) / nf;
+            (s_rt, (tc, None))
+        };
+        let (tc, xc) = tc;
+        let s_tt = match xc {
+            Some(xc) => {
+                let s_x = xc.clone().transpose().matmul(xc) / nf; // [d, d]
+                v.clone().transpose().matmul(s_x).matmul(v.clone())
+            }
+            None => tc.clone().transpose().matmul(tc.clone()) / nf,
+        };
+        let s_rr = rc.clone().transpose().matmul(rc.clone()) / nf; // [p, p]
+        let a_b = s_rr.clone() - s_rt.clone();
+        let s = Tensor::cat(
+            vec![
+                Tensor::cat(vec![s_rr, a_b.clone()], 1),
+                Tensor::cat(
+                    vec![a_b.clone().transpose(), a_b - s_rt.transpose() + s_tt],
+                    1,
+                ),
+            ],
+            0,
+        ); // [2p, 2p]
+        let means = Tensor::cat(vec![means_r.clone(), means_r - means_t], 1); // [k, 2p]
+        // ‖φ_c,i‖² = ‖r_c,i‖² + ‖r_c,i − t_c,i‖² for the Ledoit–Wolf fourth moment.
+        let row_sq = rc.clone().powf_scalar(2.0).sum_dim(1) + (rc - tc).powf_scalar(2.0).sum_dim(1);
+        let fourth = row_sq.powf_scalar(2.0).sum(); // [1]
 
         let s_host: Vec<f64> = host(s.clone())?.into_iter().map(f64::from).collect();
         let trace: f64 = (0..h).map(|i| s_host[i * h + i]).sum();
@@ -464,6 +552,27 @@ mod tests {
         let lda_acc = test_accuracy(&general, lda, &device);
         assert!(acc > 0.9, "kernel generator on XOR: {acc}");
         assert!(lda_acc < 0.7, "a linear rule cannot solve XOR: {lda_acc}");
+    }
+
+    #[test]
+    fn the_hidden_layer_widens_with_the_sample_rows() {
+        let c = KernelHyperNetConfig::new(E)
+            .with_n_directions(8)
+            .with_max_directions(32)
+            .with_rows_per_direction(4);
+        assert_eq!(c.directions_for(1), 8);
+        assert_eq!(c.directions_for(40), 10);
+        assert_eq!(c.directions_for(10_000), 32);
+        let device = test_device();
+        let (x, y) = xor(60, 7);
+        let ctx = context(&x, &y, &device);
+        let hyper = c.init(&device);
+        let tensors = hyper.forward(&ctx).unwrap();
+        assert_eq!(tensors[0].0.dims(), [3, 30]);
+        let config = HyperNetConfig::kernel(E);
+        let spec = config.spec_for(&tensors).unwrap();
+        assert_eq!(spec.hidden, vec![30]);
+        assert!(config.family_and_params(tensors).is_ok());
     }
 
     #[test]

@@ -248,8 +248,7 @@ pub fn evaluate_generated(
 ) -> Result<f64> {
     let ctx = task.context(req, &task.sample, device);
     let tensors = hyper.generate_tensors(&task.name, &ctx)?;
-    let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
-    let params = to_params(&family, tensors)?;
+    let (family, params) = config.family_and_params(tensors)?;
     let logits = family.try_forward_with(&params, split.x_tensor(task.cols, device))?;
     Ok(accuracy(logits, &split.y)?)
 }
@@ -496,10 +495,6 @@ impl MetaTrainer {
         };
         let t0 = Instant::now();
         let elapsed_before = report.history.last().map(|h| h.elapsed_s).unwrap_or(0.0);
-        let families: Vec<MlpFamily> = tasks
-            .iter()
-            .map(|t| MlpFamily::new(self.hyper.mlp_spec(t.cols, t.n_classes())))
-            .collect::<std::result::Result<_, _>>()?;
 
         if report.history.is_empty() {
             // Epoch 0: the untrained generator (in general mode, the sample's discriminant
@@ -575,16 +570,10 @@ impl MetaTrainer {
                         TensorData::new(xb, [rows.len(), view.cols.len()]),
                         &ad,
                     );
-                    let view_family;
-                    let family = if augment || is_extra {
-                        view_family = MlpFamily::new(
-                            self.hyper.mlp_spec(view.cols.len(), view.classes.len()),
-                        )?;
-                        &view_family
-                    } else {
-                        &families[ti]
-                    };
                     let tensors = model.generate_tensors(&task.name, &ctx)?;
+                    // The widths come from the tensors (kernel mode widens with the rows).
+                    let family = MlpFamily::new(self.hyper.spec_for(&tensors)?)?;
+                    let family = &family;
                     let (loss_value, grads) = match c.rule {
                         MetaRule::EndToEnd => {
                             let params = to_params(family, tensors)?;
