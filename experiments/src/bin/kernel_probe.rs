@@ -7,25 +7,22 @@ use anyhow::Result;
 use modelgpt_experiments::tabular::{ExperimentConfig, all_baselines, prepare_tasks};
 use modelgpt_experiments::{cache_dir, device, load_encoder};
 use modelgpt_hypernet::HyperNetConfig;
-use modelgpt_hypernet::tabular::evaluate_generated;
+use modelgpt_hypernet::tabular::{evaluate_generated, evaluate_generated_from};
+
+/// The value after `name` on the command line, or `default` when it is absent or unreadable.
+fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let dirs: usize = args
-        .iter()
-        .position(|a| a == "--directions")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(128);
-    let flag = |name: &str, default: usize| -> usize {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let max_dirs = flag("--max-directions", dirs);
-    let rows_per = flag("--rows-per-direction", 16);
+    let dirs: usize = flag(&args, "--directions", 128);
+    let max_dirs = flag(&args, "--max-directions", dirs);
+    let rows_per = flag(&args, "--rows-per-direction", 16);
     let device = device();
     let encoder = load_encoder(&device)?;
     let cfg = ExperimentConfig::default();
@@ -38,34 +35,14 @@ fn main() -> Result<()> {
     let mut kernel = HyperNetConfig::kernel(384);
     kernel.target_width = 2 * dirs;
     kernel.max_target_width = 2 * max_dirs;
-    let pair: f64 = args
-        .iter()
-        .position(|a| a == "--pair")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.5);
-    let epochs: usize = args
-        .iter()
-        .position(|a| a == "--train")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let pair: f64 = flag(&args, "--pair", 0.5);
+    let epochs: usize = flag(&args, "--train", 0);
     let kh = if epochs > 0 {
         let mut meta = cfg.meta.clone();
         meta.epochs = epochs;
-        meta.lr = args
-            .iter()
-            .position(|a| a == "--lr")
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1e-3);
+        meta.lr = flag(&args, "--lr", 1e-3);
         let t0 = std::time::Instant::now();
-        let n_prior: usize = args
-            .iter()
-            .position(|a| a == "--prior")
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let n_prior: usize = flag(&args, "--prior", 0);
         let trainer = modelgpt_hypernet::MetaTrainer::new(kernel.clone(), meta);
         let (h, report) = if n_prior > 0 {
             let mut src = modelgpt_experiments::prior::PriorSource::new(
@@ -117,11 +94,7 @@ fn main() -> Result<()> {
         let t0 = std::time::Instant::now();
         let ka = if user {
             let sample = modelgpt_experiments::tabular::user_sample(t)?;
-            let ctx = t.context(0, &sample, &device);
-            let tensors = kh.generate_tensors(&t.name, &ctx)?;
-            let (family, params) = kernel.family_and_params(tensors)?;
-            let logits = family.try_forward_with(&params, t.test.x_tensor(t.cols, &device))?;
-            modelgpt_targets::metrics::accuracy(logits, &t.test.y)?
+            evaluate_generated_from(&kh, &kernel, t, &sample, &t.test, 0, &device)?
         } else {
             evaluate_generated(&kh, &kernel, t, &t.test, 0, &device)?
         };

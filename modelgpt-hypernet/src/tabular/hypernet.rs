@@ -192,36 +192,25 @@ impl HyperNetConfig {
                 format!("must be in [0, 1), got {}", self.dropout),
             );
         }
-        if self.target_width == 0 || self.target_width > Self::MAX_TARGET_WIDTH {
-            return bad(
-                "target_width",
-                format!(
-                    "must be in 1..={}, got {}",
-                    Self::MAX_TARGET_WIDTH,
-                    self.target_width
-                ),
-            );
-        }
-        if self.max_target_width > Self::MAX_TARGET_WIDTH {
-            return bad(
-                "max_target_width",
-                format!(
-                    "must be at most {}, got {}",
-                    Self::MAX_TARGET_WIDTH,
-                    self.max_target_width
-                ),
-            );
-        }
-        if self.target_depth > Self::MAX_TARGET_DEPTH {
-            return bad(
-                "target_depth",
-                format!(
-                    "must be at most {}, got {}",
-                    Self::MAX_TARGET_DEPTH,
-                    self.target_depth
-                ),
-            );
-        }
+        let within = |field, value: usize, min: usize, max: usize| {
+            if (min..=max).contains(&value) {
+                return Ok(());
+            }
+            let range = if min == 0 {
+                format!("must be at most {max}")
+            } else {
+                format!("must be in {min}..={max}")
+            };
+            bad(field, format!("{range}, got {value}"))
+        };
+        within("target_width", self.target_width, 1, Self::MAX_TARGET_WIDTH)?;
+        within(
+            "max_target_width",
+            self.max_target_width,
+            0,
+            Self::MAX_TARGET_WIDTH,
+        )?;
+        within("target_depth", self.target_depth, 0, Self::MAX_TARGET_DEPTH)?;
         Ok(())
     }
 

@@ -182,17 +182,6 @@ impl KernelHyperNet {
         self.n_directions
     }
 
-    /// Number of directions generated for a sample of `n_rows` rows
-    /// ([`KernelHyperNetConfig::directions_for`]).
-    pub fn directions_for(&self, n_rows: usize) -> usize {
-        directions_for(
-            n_rows,
-            self.n_directions,
-            self.max_directions,
-            self.rows_per_direction,
-        )
-    }
-
     /// Generates the tensors of the MLP `[d] → ReLU[2p] → [K]` in one forward pass: input layer
     /// `(W₁ [d, 2p], b₁ [2p])`, then the class head `(W_out [2p, K], b_out [K])`.
     ///
@@ -203,7 +192,12 @@ impl KernelHyperNet {
         let d = ctx.n_features();
         let k = ctx.n_classes();
         let n = ctx.support_y.len();
-        let p = self.directions_for(n);
+        let p = directions_for(
+            n,
+            self.n_directions,
+            self.max_directions,
+            self.rows_per_direction,
+        );
         let h = 2 * p;
         if n == 0 || ctx.support_x.dims() != [n, d] {
             return Err(Error::InvalidInput {
@@ -366,23 +360,17 @@ impl KernelHyperNet {
         let means_t = class_means(t.clone()); // [k, p]
         let rc = r - y.clone().matmul(means_r.clone()); // [n, p]
         let nf = n as f64;
-        let (s_rt, tc) = if d < p {
+        let (tc, s_rt, s_tt) = if d < p {
             let xc = x.clone() - y.clone().matmul(class_means(x)); // [n, d]
-            let tc = xc.clone().matmul(v.clone()); // [n, p]
+            let s_x = xc.clone().transpose().matmul(xc.clone()) / nf; // [d, d]
             let s_rt = rc.clone().transpose().matmul(xc.clone()).matmul(v.clone()) / nf;
-            (s_rt, (tc, Some(xc)))
+            let s_tt = v.clone().transpose().matmul(s_x).matmul(v.clone());
+            (xc.matmul(v.clone()), s_rt, s_tt)
         } else {
-            let tc = t - y.clone().matmul(means_t.clone());
+            let tc = t - y.clone().matmul(means_t.clone()); // [n, p]
             let s_rt = rc.clone().transpose().matmul(tc.clone()) / nf;
-            (s_rt, (tc, None))
-        };
-        let (tc, xc) = tc;
-        let s_tt = match xc {
-            Some(xc) => {
-                let s_x = xc.clone().transpose().matmul(xc) / nf; // [d, d]
-                v.clone().transpose().matmul(s_x).matmul(v.clone())
-            }
-            None => tc.clone().transpose().matmul(tc.clone()) / nf,
+            let s_tt = tc.clone().transpose().matmul(tc.clone()) / nf;
+            (tc, s_rt, s_tt)
         };
         let s_rr = rc.clone().transpose().matmul(rc.clone()) / nf; // [p, p]
         let a_b = s_rr.clone() - s_rt.clone();

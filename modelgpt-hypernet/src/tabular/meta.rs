@@ -37,6 +37,7 @@ use modelgpt_targets::metrics::{accuracy, cross_entropy};
 
 use super::general::MlpTensors;
 use super::hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
+use super::sample::TaskSample;
 use super::tasks::{PreparedTask, SplitData, TaskView};
 use crate::atomic::write_atomic;
 use crate::checkpoint::{WEIGHTS_FILE, load_weights};
@@ -246,7 +247,24 @@ pub fn evaluate_generated(
     req: usize,
     device: &Device,
 ) -> Result<f64> {
-    let ctx = task.context(req, &task.sample, device);
+    evaluate_generated_from(hyper, config, task, &task.sample, split, req, device)
+}
+
+/// [`evaluate_generated`] from another sample of the task's rows than its meta-training one
+/// (e.g. the whole training split, as a user's generation reads it).
+///
+/// # Errors
+/// As [`evaluate_generated`].
+pub fn evaluate_generated_from(
+    hyper: &HyperNet,
+    config: &HyperNetConfig,
+    task: &PreparedTask,
+    sample: &TaskSample,
+    split: &SplitData,
+    req: usize,
+    device: &Device,
+) -> Result<f64> {
+    let ctx = task.context(req, sample, device);
     let tensors = hyper.generate_tensors(&task.name, &ctx)?;
     let (family, params) = config.family_and_params(tensors)?;
     let logits = family.try_forward_with(&params, split.x_tensor(task.cols, device))?;
@@ -572,8 +590,7 @@ impl MetaTrainer {
                     );
                     let tensors = model.generate_tensors(&task.name, &ctx)?;
                     // The widths come from the tensors (kernel mode widens with the rows).
-                    let family = MlpFamily::new(self.hyper.spec_for(&tensors)?)?;
-                    let family = &family;
+                    let family = &MlpFamily::new(self.hyper.spec_for(&tensors)?)?;
                     let (loss_value, grads) = match c.rule {
                         MetaRule::EndToEnd => {
                             let params = to_params(family, tensors)?;

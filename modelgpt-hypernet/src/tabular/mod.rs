@@ -29,7 +29,7 @@ pub use hypernet::{HyperMode, HyperNet, HyperNetConfig, to_params};
 pub use kernel::{KernelHyperNet, KernelHyperNetConfig};
 pub use meta::{
     EpochReport, EpochTasks, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer,
-    evaluate_generated,
+    evaluate_generated, evaluate_generated_from,
 };
 pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
