@@ -17,14 +17,14 @@ use modelgpt_datasets::Catalog;
 use modelgpt_datasets::prior::PriorConfig;
 use modelgpt_hypernet::{
     EmbeddingCache, HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig,
-    MetaTrainReport, MetaTrainer, PaperTask, PreparedTask, TaskSample, to_params,
+    MetaTrainReport, MetaTrainer, PaperTask, PreparedTask, TaskSample,
 };
+use modelgpt_targets::MlpSpec;
 use modelgpt_targets::metrics::accuracy;
 use modelgpt_targets::train::{
     EpochStats, LabeledRows, TrainConfig, logistic_regression, majority_accuracy, time_to_reach,
     train_classifier,
 };
-use modelgpt_targets::{MlpFamily, MlpSpec};
 use serde::{Deserialize, Serialize};
 
 /// Tasks held out of meta-training (22). Siblings that share their data (`vowel0` is `vowel`
@@ -359,7 +359,7 @@ pub fn baselines(
     let k = task.n_classes();
     let tr = LabeledRows::new(&task.train_full.x, task.cols, &task.train_full.y)?;
     let va = LabeledRows::new(&task.valid.x, task.cols, &task.valid.y)?;
-    let spec: MlpSpec = hyper.mlp_spec(task.cols, k);
+    let spec: MlpSpec = hyper.mlp_spec_for_rows(task.cols, k, user_rows(task).len());
     let mlp = train_classifier(&spec, None, tr, va, &cfg.baseline, device, None)?;
     let test_acc = |m: &modelgpt_targets::Mlp| -> Result<f64> {
         let x = task.test.x_tensor(task.cols, device);
@@ -394,6 +394,7 @@ pub fn all_baselines(
         cfg.seed,
         cfg.max_train_rows,
         hyper.target_width,
+        hyper.max_target_width,
         hyper.target_depth,
     ))?;
     let mut cached: (String, BTreeMap<String, Baselines>) = std::fs::read(&path)
@@ -591,7 +592,6 @@ pub fn generation_ms(
     reps: usize,
     device: &Device,
 ) -> Result<f64> {
-    let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
     let all = user_rows(task);
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
@@ -605,7 +605,7 @@ pub fn generation_ms(
         )?;
         let ctx = task.context(0, &sample, device);
         let tensors = hyper.generate_tensors(&task.name, &ctx)?;
-        let params = to_params(&family, tensors)?;
+        let (family, params) = config.family_and_params(tensors)?;
         let mlp = family.materialize(params, device)?;
         // Read one weight back so that lazy backends finish the work inside the timing.
         let _ = mlp.layers()[0].weight.val().into_data();
@@ -1128,8 +1128,7 @@ fn accuracy_with(
     device: &Device,
 ) -> Result<f64, modelgpt_hypernet::Error> {
     let tensors = hyper.generate_tensors(&task.name, ctx)?;
-    let family = MlpFamily::new(config.mlp_spec(task.cols, task.n_classes()))?;
-    let params = to_params(&family, tensors)?;
+    let (family, params) = config.family_and_params(tensors)?;
     let logits = family.try_forward_with(&params, split.x_tensor(task.cols, device))?;
     Ok(accuracy(logits, &split.y)?)
 }
@@ -1223,13 +1222,10 @@ pub fn finetune_curves(
     cfg: &ExperimentConfig,
     device: &Device,
 ) -> Result<FinetuneCurves> {
-    let spec = config.mlp_spec(task.cols, task.n_classes());
-    let family = MlpFamily::new(spec.clone())?;
     let ctx = task.context(0, &user_sample(task)?, device);
-    let generated = family.materialize(
-        to_params(&family, hyper.generate_tensors(&task.name, &ctx)?)?,
-        device,
-    )?;
+    let (family, params) = config.family_and_params(hyper.generate_tensors(&task.name, &ctx)?)?;
+    let spec = family.mlp_spec();
+    let generated = family.materialize(params, device)?;
     let run = |init: Option<modelgpt_targets::Mlp>,
                epochs: usize|
      -> Result<modelgpt_targets::train::TrainOutcome> {

@@ -214,6 +214,28 @@ impl HyperNetConfig {
         Ok(())
     }
 
+    /// The kernel-mode configuration this configuration builds (kernel mode's widths are
+    /// `target_width` and `max_target_width` units, `2p` for `p` directions).
+    pub fn kernel_config(&self) -> KernelHyperNetConfig {
+        KernelHyperNetConfig::new(self.d_embed)
+            .with_d_hidden(self.d_hidden)
+            .with_n_directions((self.target_width / 2).max(1))
+            .with_max_directions((self.max_target_width / 2).max(1))
+            .with_dropout(self.dropout)
+    }
+
+    /// The MLP shape this configuration generates from a sample of `n_rows` rows: kernel mode
+    /// widens its hidden layer with the rows ([`KernelHyperNetConfig::directions_for`]); the
+    /// other modes always write [`HyperNetConfig::mlp_spec`].
+    pub fn mlp_spec_for_rows(&self, d_input: usize, n_classes: usize, n_rows: usize) -> MlpSpec {
+        let mut spec = self.mlp_spec(d_input, n_classes);
+        if self.mode == HyperMode::Kernel {
+            let width = 2 * self.kernel_config().directions_for(n_rows);
+            spec.hidden = vec![width; self.target_depth];
+        }
+        spec
+    }
+
     /// Initialises the hypernetwork.
     pub fn init(&self, device: &burn::tensor::Device) -> HyperNet {
         match self.mode {
@@ -233,14 +255,7 @@ impl HyperNetConfig {
                     .with_dropout(self.dropout)
                     .init(device),
             ),
-            HyperMode::Kernel => HyperNet::Kernel(
-                KernelHyperNetConfig::new(self.d_embed)
-                    .with_d_hidden(self.d_hidden)
-                    .with_n_directions((self.target_width / 2).max(1))
-                    .with_max_directions((self.max_target_width / 2).max(1))
-                    .with_dropout(self.dropout)
-                    .init(device),
-            ),
+            HyperMode::Kernel => HyperNet::Kernel(self.kernel_config().init(device)),
         }
     }
 }
