@@ -56,6 +56,7 @@
 //! `BURN_DEVICE=flex|wgpu|cuda` to choose at run time where `Device::default()` is used.
 
 pub mod bert;
+pub mod cnn;
 mod error;
 pub mod metrics;
 pub mod mlp;
@@ -67,6 +68,7 @@ pub use bert::{
     AttentionLora, BertConfig, BertInput, BertModel, BertRequirementEncoder, LoraDelta,
     l2_normalize, load_bert, mean_pool,
 };
+pub use cnn::{Cnn, CnnFamily, CnnHead, CnnPool, CnnSpec};
 pub use error::{Error, Result};
 pub use metrics::{accuracy, argmax, argmax_rows, cross_entropy};
 pub use mlp::{Mlp, MlpActivation, MlpFamily, MlpSpec};
@@ -76,7 +78,7 @@ pub use text::{
 };
 pub use train::{
     EpochStats, LabeledRows, TrainConfig, TrainOutcome, logistic_regression, majority_accuracy,
-    predict, time_to_reach, train_classifier,
+    predict, time_to_reach, train_classifier, train_cnn,
 };
 
 /// The types most programs need.

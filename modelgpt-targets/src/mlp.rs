@@ -247,30 +247,7 @@ impl MlpFamily {
     /// [`Error::ShapeMismatch`] naming the first tensor whose name or shape differs (or the
     /// tensor count).
     pub fn check_params(&self, params: &GeneratedParams) -> Result<()> {
-        let ours = self.params.entries();
-        let theirs = params.spec().entries();
-        if ours.len() != theirs.len() {
-            return Err(Error::ShapeMismatch {
-                what: "number of generated MLP tensors".into(),
-                expected: vec![ours.len()],
-                actual: vec![theirs.len()],
-            });
-        }
-        for (a, b) in ours.iter().zip(theirs) {
-            if a.name != b.name {
-                return Err(Error::Core(modelgpt_core::Error::UnknownParam {
-                    name: b.name.clone(),
-                }));
-            }
-            if a.shape != b.shape {
-                return Err(Error::ShapeMismatch {
-                    what: a.name.clone(),
-                    expected: a.shape.clone(),
-                    actual: b.shape.clone(),
-                });
-            }
-        }
-        Ok(())
+        check_entries(&self.params, params, "number of generated MLP tensors")
     }
 
     /// Fallible form of [`forward_with`](TargetFamily::forward_with).
@@ -383,15 +360,7 @@ impl TargetFamily for MlpFamily {
     /// [`Error::ShapeMismatch`] when `params` does not match the family.
     fn materialize(&self, params: GeneratedParams, device: &Device) -> Result<Mlp> {
         self.check_params(&params)?;
-        // A fresh leaf on `device`, cut from the generator's graph.
-        let to_param = |t: Tensor<1>| {
-            let t = t.detach().without_autodiff().to_device(device);
-            if device.is_autodiff() {
-                t.autodiff()
-            } else {
-                t
-            }
-        };
+        let to_param = |t: Tensor<1>| leaf_on(t, device);
         let layers = params
             .flat()
             .chunks_exact(2)
@@ -637,6 +606,46 @@ impl Mlp {
     }
 }
 
+/// Checks that `params` holds exactly the tensors of `ours` (names and shapes, in order);
+/// `count` names the tensor count in the error.
+pub(crate) fn check_entries(ours: &ParamSpec, params: &GeneratedParams, count: &str) -> Result<()> {
+    let ours = ours.entries();
+    let theirs = params.spec().entries();
+    if ours.len() != theirs.len() {
+        return Err(Error::ShapeMismatch {
+            what: count.into(),
+            expected: vec![ours.len()],
+            actual: vec![theirs.len()],
+        });
+    }
+    for (a, b) in ours.iter().zip(theirs) {
+        if a.name != b.name {
+            return Err(Error::Core(modelgpt_core::Error::UnknownParam {
+                name: b.name.clone(),
+            }));
+        }
+        if a.shape != b.shape {
+            return Err(Error::ShapeMismatch {
+                what: a.name.clone(),
+                expected: a.shape.clone(),
+                actual: b.shape.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A fresh leaf on `device` cut from the generator's graph: a plain tensor on a plain device,
+/// one that requires gradients on an autodiff device.
+pub(crate) fn leaf_on<const D: usize>(t: Tensor<D>, device: &Device) -> Tensor<D> {
+    let t = t.detach().without_autodiff().to_device(device);
+    if device.is_autodiff() {
+        t.autodiff()
+    } else {
+        t
+    }
+}
+
 fn weight_device(layer: &Linear) -> Device {
     layer.weight.lazy_device()
 }
@@ -658,7 +667,7 @@ fn zeros_like_spec(spec: &MlpSpec, device: &Device) -> Mlp {
 
 /// Maps burn's store error to ours, keeping the path: parse failures become
 /// [`Error::Safetensors`], I/O failures [`Error::Io`].
-fn store_error(path: &Path, err: SafetensorsStoreError) -> Error {
+pub(crate) fn store_error(path: &Path, err: SafetensorsStoreError) -> Error {
     match err {
         SafetensorsStoreError::Safetensors(source) => Error::Safetensors {
             path: path.to_path_buf(),
@@ -673,7 +682,10 @@ fn store_error(path: &Path, err: SafetensorsStoreError) -> Error {
 }
 
 /// Writes `target` through `write(tmp)` atomically ([`modelgpt_core::replace_atomically`]).
-fn write_atomically(target: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+pub(crate) fn write_atomically(
+    target: &Path,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
     modelgpt_core::replace_atomically(target, write, |source| Error::Io {
         path: target.to_path_buf(),
         source,

@@ -1,4 +1,4 @@
-//! Ordinary per-task training of an [`Mlp`]: the baseline ModelGPT is measured against
+//! Ordinary per-task training of an [`Mlp`] or a [`Cnn`]: the baseline ModelGPT is measured against
 //! (paper §3.1: "per-task training of the same target with Adam") and the finetuning step of
 //! ModelGPT-F (generate, then finetune).
 //!
@@ -24,6 +24,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::cnn::{Cnn, CnnSpec};
 use crate::error::{Error, Result};
 use crate::mlp::{Mlp, MlpSpec};
 
@@ -208,12 +209,12 @@ pub struct EpochStats {
     pub elapsed_ms: f64,
 }
 
-/// Result of [`train_classifier`].
+/// Result of [`train_classifier`] (an [`Mlp`]) or [`train_cnn`] (a [`Cnn`]).
 #[derive(Debug, Clone)]
-pub struct TrainOutcome {
+pub struct TrainOutcome<M = Mlp> {
     /// The model of the best epoch on validation accuracy (the earliest one on ties), as a
     /// validation snapshot without autodiff; call [`Module::train`] to train it further.
-    pub model: Mlp,
+    pub model: M,
     /// One entry per epoch, starting with epoch 0 (the initial model).
     pub history: Vec<EpochStats>,
     /// Validation accuracy of [`model`](Self::model).
@@ -249,26 +250,11 @@ pub fn train_classifier(
     valid: LabeledRows<'_>,
     config: &TrainConfig,
     device: &Device,
-    mut progress: Option<&mut dyn FnMut(EpochStats)>,
+    progress: Option<&mut dyn FnMut(EpochStats)>,
 ) -> Result<TrainOutcome> {
     spec.validate()?;
     config.validate()?;
-    for (what, split) in [("training rows", &train), ("validation rows", &valid)] {
-        if split.rows() == 0 {
-            return Err(Error::InvalidData {
-                what,
-                reason: "no rows".into(),
-            });
-        }
-        if split.n_features() != spec.d_input {
-            return Err(Error::ShapeMismatch {
-                what: format!("{what} (features per row)"),
-                expected: vec![spec.d_input],
-                actual: vec![split.n_features()],
-            });
-        }
-        split.check_labels(what, spec.n_classes)?;
-    }
+    check_splits(&train, &valid, spec.d_input, spec.n_classes)?;
     let init = match init {
         Some(model) => {
             let found = model.spec();
@@ -284,15 +270,127 @@ pub fn train_classifier(
         None => spec.init_random(device, config.seed)?,
     };
 
+    fit(init, Mlp::forward, train, valid, config, device, progress)
+}
+
+/// Trains a [`Cnn`] classifier exactly as [`train_classifier`] trains an MLP (Adam on
+/// cross-entropy, best validation epoch kept, early stopping). Images come as rows of
+/// [`CnnSpec::input_len`] values (channel, row, column order).
+///
+/// # Errors
+/// - [`Error::InvalidConfig`] for an invalid `spec` or `config`, or an empty split;
+/// - [`Error::ShapeMismatch`] if `init` does not have `spec`'s parameter shapes or a split's
+///   rows are not `spec.input_len()` long;
+/// - [`Error::LabelOutOfRange`] for a label `>= spec.n_classes`.
+pub fn train_cnn(
+    spec: &CnnSpec,
+    init: Option<Cnn>,
+    train: LabeledRows<'_>,
+    valid: LabeledRows<'_>,
+    config: &TrainConfig,
+    device: &Device,
+    progress: Option<&mut dyn FnMut(EpochStats)>,
+) -> Result<TrainOutcome<Cnn>> {
+    spec.validate()?;
+    config.validate()?;
+    check_splits(&train, &valid, spec.input_len(), spec.n_classes)?;
+    let init = match init {
+        Some(model) => {
+            let (ours, theirs) = (spec.param_spec(), model.spec().param_spec());
+            let shapes = |p: &modelgpt_core::ParamSpec| -> Vec<Vec<usize>> {
+                p.entries().iter().map(|e| e.shape.clone()).collect()
+            };
+            if shapes(&ours) != shapes(&theirs) {
+                return Err(Error::ShapeMismatch {
+                    what: "initial CNN (parameter count)".into(),
+                    expected: vec![ours.numel()],
+                    actual: vec![theirs.numel()],
+                });
+            }
+            model
+        }
+        None => spec.init_random(device, config.seed)?,
+    };
+    fit(
+        init,
+        Cnn::forward_rows,
+        train,
+        valid,
+        config,
+        device,
+        progress,
+    )
+}
+
+/// Rows per forward pass when a whole split is evaluated (bounds the activations' memory).
+const EVAL_CHUNK_ROWS: usize = 1024;
+
+fn check_splits(
+    train: &LabeledRows<'_>,
+    valid: &LabeledRows<'_>,
+    n_features: usize,
+    n_classes: usize,
+) -> Result<()> {
+    for (what, split) in [("training rows", train), ("validation rows", valid)] {
+        if split.rows() == 0 {
+            return Err(Error::InvalidData {
+                what,
+                reason: "no rows".into(),
+            });
+        }
+        if split.n_features() != n_features {
+            return Err(Error::ShapeMismatch {
+                what: format!("{what} (features per row)"),
+                expected: vec![n_features],
+                actual: vec![split.n_features()],
+            });
+        }
+        split.check_labels(what, n_classes)?;
+    }
+    Ok(())
+}
+
+/// Logits of every row of `rows`, `EVAL_CHUNK_ROWS` rows per forward pass, on `device`.
+fn logits_in_chunks<M>(
+    model: &M,
+    forward: fn(&M, Tensor<2>) -> Tensor<2>,
+    rows: &LabeledRows<'_>,
+    device: &Device,
+) -> Tensor<2> {
+    let d = rows.n_features();
+    let parts: Vec<Tensor<2>> = rows
+        .x()
+        .chunks(EVAL_CHUNK_ROWS * d)
+        .map(|chunk| {
+            let n = chunk.len() / d;
+            forward(
+                model,
+                Tensor::from_data(TensorData::new(chunk.to_vec(), [n, d]), device),
+            )
+        })
+        .collect();
+    Tensor::cat(parts, 0)
+}
+
+/// The training loop shared by [`train_classifier`] and [`train_cnn`]: `forward` maps a batch
+/// of feature rows to logits.
+fn fit<M: Module>(
+    init: M,
+    forward: fn(&M, Tensor<2>) -> Tensor<2>,
+    train: LabeledRows<'_>,
+    valid: LabeledRows<'_>,
+    config: &TrainConfig,
+    device: &Device,
+    mut progress: Option<&mut dyn FnMut(EpochStats)>,
+) -> Result<TrainOutcome<M>> {
     let start = Instant::now();
     let plain = device.clone().without_autodiff();
     let autodiff = device.clone().autodiff();
     let (n_rows, n_features) = (train.rows(), train.n_features());
 
-    let x_valid = valid.features_tensor(&plain); // [n_valid, d_input]
-    let x_train_eval = train.features_tensor(&plain); // [n_train, d_input]
-    let evaluate = |model: &Mlp| -> Result<f32> {
-        Ok(accuracy(model.valid().forward(x_valid.clone()), valid.y())? as f32)
+    let evaluate = |model: &M| -> Result<f32> {
+        let logits = logits_in_chunks(&model.valid(), forward, &valid, &plain);
+        Ok(accuracy(logits, valid.y())? as f32)
     };
 
     let mut model = init.to_device(device).train();
@@ -305,7 +403,7 @@ pub fn train_classifier(
     // Epoch 0: the starting point, so that a good initialisation (ModelGPT-F) counts at time 0.
     let acc0 = evaluate(&model)?;
     let loss0 = {
-        let logits = model.valid().forward(x_train_eval); // [n_train, n_classes]
+        let logits = logits_in_chunks(&model.valid(), forward, &train, &plain); // [n_train, K]
         cross_entropy(logits, train.y()).into_scalar::<f32>()
     };
     let mut history = Vec::with_capacity(config.max_epochs + 1);
@@ -338,7 +436,7 @@ pub fn train_classifier(
             }
             let b = batch.len();
             let x = Tensor::<2>::from_data(TensorData::new(xb.clone(), [b, n_features]), &autodiff);
-            let loss = cross_entropy(model.forward(x), &yb); // [1]
+            let loss = cross_entropy(forward(&model, x), &yb); // [1]
             loss_sum = loss_sum
                 + loss
                     .clone()
