@@ -63,6 +63,8 @@ mod atomic;
 pub mod checkpoint;
 mod encode;
 mod error;
+mod head;
+pub mod image;
 pub mod lda;
 mod linalg;
 pub mod shipped;

@@ -88,6 +88,66 @@ pub(crate) fn inverse_spd(a: &[f64], d: usize) -> Option<Vec<f64>> {
     Some(cholesky_solve_rows(&l, d, &eye, d))
 }
 
+/// Eigen-decomposition of a symmetric `a` (`d × d`, row-major) by cyclic Jacobi rotations:
+/// the eigenvalues in decreasing order and the matching unit eigenvectors as rows (`d × d`).
+/// Meant for the small matrices of the generators (patch covariances, `d` up to a few hundred).
+pub(crate) fn symmetric_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut m = a[..d * d].to_vec();
+    // v holds the eigenvectors as columns while rotating.
+    let mut v = vec![0f64; d * d];
+    for i in 0..d {
+        v[i * d + i] = 1.0;
+    }
+    let scale: f64 = m.iter().map(|x| x * x).sum::<f64>().max(1e-300);
+    for _sweep in 0..64 {
+        let off: f64 = (0..d)
+            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| m[i * d + j] * m[i * d + j])
+            .sum();
+        if off <= 1e-22 * scale {
+            break;
+        }
+        for p in 0..d {
+            for q in p + 1..d {
+                let apq = m[p * d + q];
+                if apq.abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (m[q * d + q] - m[p * d + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..d {
+                    let (mkp, mkq) = (m[k * d + p], m[k * d + q]);
+                    m[k * d + p] = c * mkp - s * mkq;
+                    m[k * d + q] = s * mkp + c * mkq;
+                }
+                for k in 0..d {
+                    let (mpk, mqk) = (m[p * d + k], m[q * d + k]);
+                    m[p * d + k] = c * mpk - s * mqk;
+                    m[q * d + k] = s * mpk + c * mqk;
+                }
+                for k in 0..d {
+                    let (vkp, vkq) = (v[k * d + p], v[k * d + q]);
+                    v[k * d + p] = c * vkp - s * vkq;
+                    v[k * d + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&i, &j| m[j * d + j].total_cmp(&m[i * d + i]));
+    let values = order.iter().map(|&i| m[i * d + i]).collect();
+    let mut vectors = vec![0f64; d * d];
+    for (r, &i) in order.iter().enumerate() {
+        for k in 0..d {
+            vectors[r * d + k] = v[k * d + i];
+        }
+    }
+    (values, vectors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +168,21 @@ mod tests {
             }
         }
         assert!(cholesky(&[-1.0], 1).is_none());
+        // Eigenpairs: A v = λ v, decreasing λ, unit vectors.
+        let (vals, vecs) = symmetric_eigen(&a, 3);
+        assert!(vals[0] >= vals[1] && vals[1] >= vals[2]);
+        for r in 0..3 {
+            let v = &vecs[r * 3..(r + 1) * 3];
+            assert!((dot(v, v) - 1.0).abs() < 1e-10);
+            for i in 0..3 {
+                let av: f64 = (0..3).map(|j| a[i * 3 + j] * v[j]).sum();
+                assert!(
+                    (av - vals[r] * v[i]).abs() < 1e-9,
+                    "{av} vs {}",
+                    vals[r] * v[i]
+                );
+            }
+        }
         assert_eq!(dot(&[1.0; 7], &[2.0; 7]), 14.0);
     }
 }

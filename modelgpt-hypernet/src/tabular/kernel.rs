@@ -47,8 +47,7 @@ use rand::{RngExt, SeedableRng};
 use super::general::{MlpTensors, TaskContext};
 use super::sample::{N_CLASS_STATS, N_FEATURE_STATS};
 use crate::error::{Error, Result};
-use crate::lda::{LDA_SHRINKAGE_FLOOR, lw_from_moments};
-use crate::linalg::{cholesky, cholesky_solve_rows, inverse_spd};
+use crate::head::{Classes, shrinkage_target, solve};
 use crate::trunk::{SLOPE, Trunk, TrunkConfig};
 
 /// Width of the projected name embeddings.
@@ -198,7 +197,6 @@ impl KernelHyperNet {
             self.max_directions,
             self.rows_per_direction,
         );
-        let h = 2 * p;
         if n == 0 || ctx.support_x.dims() != [n, d] {
             return Err(Error::InvalidInput {
                 what: "task context".into(),
@@ -331,43 +329,23 @@ impl KernelHyperNet {
         //   S = [[A, A − B], [(A − B)ᵀ, A − B − Bᵀ + C]],  A = S_rr, B = S_rt, C = S_tt,
         // with S_rt = (r_cᵀ X_c) V and S_tt = Vᵀ S_x V when the features are fewer than the
         // directions (X_c: the class-centred rows).
-        let mut counts = vec![0usize; k];
-        let mut onehot = vec![0f32; n * k];
-        for (r, &c) in ctx.support_y.iter().enumerate() {
-            counts[c] += 1;
-            onehot[r * k + c] = 1.0;
-        }
-        let y = Tensor::<2>::from_data(TensorData::new(onehot, [n, k]), &device);
-        let inv: Vec<f32> = counts
-            .iter()
-            .map(|&c| if c > 0 { 1.0 / c as f32 } else { 0.0 })
-            .collect();
-        let absent: Vec<f32> = counts
-            .iter()
-            .map(|&c| if c > 0 { 0.0 } else { 1.0 })
-            .collect();
-        let inv = Tensor::<2>::from_data(TensorData::new(inv, [k, 1]), &device);
-        let absent = Tensor::<2>::from_data(TensorData::new(absent, [k, 1]), &device);
-        // Class means; classes without rows get the overall mean (and a small prior).
-        let class_means = |m: Tensor<2>| {
-            let global = m.clone().mean_dim(0);
-            y.clone().transpose().matmul(m) * inv.clone() + absent.clone() * global
-        };
+        let classes = Classes::new(&ctx.support_y, k, &device);
+        let class_means = |m: Tensor<2>| classes.means(m);
         let x = ctx.support_x.clone();
         let t = x.clone().matmul(v.clone()) - u.clone().reshape([1, p]); // [n, p]
         let r = relu(t.clone()); // [n, p]
         let means_r = class_means(r.clone()); // [k, p]
         let means_t = class_means(t.clone()); // [k, p]
-        let rc = r - y.clone().matmul(means_r.clone()); // [n, p]
+        let rc = classes.centre(r, means_r.clone()); // [n, p]
         let nf = n as f64;
         let (tc, s_rt, s_tt) = if d < p {
-            let xc = x.clone() - y.clone().matmul(class_means(x)); // [n, d]
+            let xc = classes.centre(x.clone(), class_means(x)); // [n, d]
             let s_x = xc.clone().transpose().matmul(xc.clone()) / nf; // [d, d]
             let s_rt = rc.clone().transpose().matmul(xc.clone()).matmul(v.clone()) / nf;
             let s_tt = v.clone().transpose().matmul(s_x).matmul(v.clone());
             (xc.matmul(v.clone()), s_rt, s_tt)
         } else {
-            let tc = t - y.clone().matmul(means_t.clone()); // [n, p]
+            let tc = classes.centre(t, means_t.clone()); // [n, p]
             let s_rt = rc.clone().transpose().matmul(tc.clone()) / nf;
             let s_tt = tc.clone().transpose().matmul(tc.clone()) / nf;
             (tc, s_rt, s_tt)
@@ -389,19 +367,7 @@ impl KernelHyperNet {
         let row_sq = rc.clone().powf_scalar(2.0).sum_dim(1) + (rc - tc).powf_scalar(2.0).sum_dim(1);
         let fourth = row_sq.powf_scalar(2.0).sum(); // [1]
 
-        let s_host: Vec<f64> = host(s.clone())?.into_iter().map(f64::from).collect();
-        let trace: f64 = (0..h).map(|i| s_host[i * h + i]).sum();
-        let s_norm2: f64 = s_host.iter().map(|v| v * v).sum();
-        let fourth: f64 = fourth.into_scalar::<f32>() as f64;
-        if !(trace.is_finite() && s_norm2.is_finite() && fourth.is_finite()) {
-            return Err(Error::InvalidInput {
-                what: "task sample".into(),
-                reason: "non-finite hidden-unit statistics (non-finite features or weights)".into(),
-            });
-        }
-        let mu = (trace / h as f64).max(1e-12);
-        let gamma_lw = lw_from_moments(s_norm2, trace, fourth, n as f64, h, mu)
-            .clamp(LDA_SHRINKAGE_FLOOR, 0.999);
+        let (gamma_lw, mu) = shrinkage_target(&s, fourth, n)?;
 
         let task_stats = Tensor::<2>::from_data(
             TensorData::new(
@@ -423,56 +389,7 @@ impl KernelHyperNet {
         let logit_lw = (gamma_lw / (1.0 - gamma_lw)).ln();
         let gamma = sigmoid(t.clone().slice([0..1, 0..1]) + logit_lw); // [1, 1]
         let temperature = t.slice([0..1, 1..2]).clamp(-3.0, 3.0).exp(); // [1, 1]
-        let eye: Tensor<2> = Tensor::eye(h, &device);
-        let mu_t = (s.clone() * eye.clone()).sum().reshape([1, 1]) / h as f64;
-        let ridge = 1e-6 * mu;
-        let sigma = s * (gamma.clone().neg() + 1.0) + eye.clone() * (gamma * mu_t) + eye * ridge; // [2p, 2p]
-
-        let sigma_host: Vec<f64> = host(sigma.clone())?.into_iter().map(f64::from).collect();
-        let means_host: Vec<f64> = host(means.clone())?.into_iter().map(f64::from).collect();
-        let not_pd = || Error::InvalidInput {
-            what: "task sample".into(),
-            reason: "the hidden-unit covariance is not positive definite (non-finite features?)"
-                .into(),
-        };
-        let (w0_rows, inverse) = if differentiable {
-            let inv = inverse_spd(&sigma_host, h).ok_or_else(not_pd)?;
-            let mut rows = vec![0f64; k * h];
-            for c in 0..k {
-                let m = &means_host[c * h..(c + 1) * h];
-                for i in 0..h {
-                    rows[c * h + i] = crate::linalg::dot(&inv[i * h..(i + 1) * h], m);
-                }
-            }
-            (rows, Some(inv))
-        } else {
-            let l = cholesky(&sigma_host, h).ok_or_else(not_pd)?;
-            (cholesky_solve_rows(&l, h, &means_host, k), None)
-        };
-        let w0 = Tensor::<2>::from_data(
-            TensorData::new(w0_rows.iter().map(|&v| v as f32).collect(), [k, h]),
-            &device,
-        )
-        .transpose(); // [2p, k]
-        let w = match inverse {
-            Some(inv) => {
-                let inv = Tensor::<2>::from_data(
-                    TensorData::new(inv.iter().map(|&v| v as f32).collect(), [h, h]),
-                    &device,
-                );
-                let dm = (means.clone() - means.clone().detach()).transpose(); // [2p, k]
-                let ds = sigma.clone() - sigma.detach(); // [2p, 2p]
-                w0.clone() + inv.matmul(dm - ds.matmul(w0))
-            }
-            None => w0,
-        };
-        let n_f = n as f32;
-        let log_priors: Vec<f32> = counts
-            .iter()
-            .map(|&c| ((c as f32 + 0.5) / (n_f + 0.5 * k as f32)).ln())
-            .collect();
-        let log_priors = Tensor::<2>::from_data(TensorData::new(log_priors, [k, 1]), &device);
-        let offsets = (means * w.clone().transpose()).sum_dim(1) * (-0.5) + log_priors; // [k, 1]
+        let (w, offsets) = solve(s, means, gamma, mu, &classes.counts, differentiable)?;
 
         let cname = self.class_name.forward(ctx.label_names.clone());
         let cin = Tensor::cat(vec![cname, ctx.class_stats.clone(), z.expand([k, dz])], 1);
