@@ -77,6 +77,7 @@
 mod catalog;
 mod error;
 pub mod formats;
+pub mod image;
 pub mod prior;
 
 pub use catalog::{CAP_SEED, Catalog, OWN_SPLIT_VALID_FRACTION, TaskEntry};
