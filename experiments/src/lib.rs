@@ -4,6 +4,8 @@
 //!
 //! - [`tabular`]: the experiment behind `cargo run --release --example quickstart`
 //!   (`reports/tabular.{json,md}`).
+//! - [`image`]: the experiment behind `cargo run --release --example image_report`
+//!   (`reports/image.{json,md}`).
 //! - [`prior`]: synthetic prior tasks as an extra meta-training source.
 //! - [`text`]: the experiment behind `cargo run --release --example text_lora -- --report`
 //!   (`reports/text.{json,md}`).
@@ -12,6 +14,7 @@
 //!
 //! Nothing here is library API: the library crates never depend on this one.
 
+pub mod image;
 pub mod prior;
 pub mod tabular;
 pub mod text;

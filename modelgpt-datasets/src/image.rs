@@ -132,7 +132,9 @@ impl ImageDomain {
     pub fn requirements(&self, task: &str, n_classes: usize) -> Vec<String> {
         let tasks = [
             format!("Classify {task} in each image into one of {n_classes} classes."),
-            format!("Build an image classifier that recognises {task} among {n_classes} categories."),
+            format!(
+                "Build an image classifier that recognises {task} among {n_classes} categories."
+            ),
             format!("The model must tell which of {n_classes} classes {task} belongs to."),
         ];
         let mut out = Vec::new();

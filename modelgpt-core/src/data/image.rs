@@ -189,12 +189,12 @@ impl ImageDataset {
                 targets.push(label);
             }
         }
-        let Some((_, first)) = decoded.first() else {
+        if decoded.is_empty() {
             return Err(Error::EmptyData {
                 path: dir.to_path_buf(),
                 reason: "no PNG image in any class sub-folder".into(),
             });
-        };
+        }
         if label_names.len() < 2 {
             return Err(Error::InvalidData {
                 what: dir.display().to_string(),
@@ -204,6 +204,58 @@ impl ImageDataset {
                 ),
             });
         }
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "images".into());
+        Ok(assemble(name, &decoded, targets, label_names))
+    }
+
+    /// Reads unlabelled PNG files (for prediction): the images in `paths` order, converted as
+    /// [`ImageDataset::from_folder`] converts them, every target 0 and no label names.
+    ///
+    /// # Errors
+    /// As [`ImageDataset::from_folder`]; [`Error::EmptyData`] for no paths.
+    pub fn from_files(name: &str, paths: &[PathBuf]) -> Result<Self> {
+        let mut decoded: Vec<(PathBuf, Decoded)> = Vec::with_capacity(paths.len());
+        for f in paths {
+            let img = decode_png(f)?;
+            if let Some((first_path, first)) = decoded.first()
+                && (img.width, img.height) != (first.width, first.height)
+            {
+                return Err(Error::ShapeMismatch {
+                    what: format!(
+                        "image {} (all images must match {})",
+                        f.display(),
+                        first_path.display()
+                    ),
+                    expected: vec![first.height, first.width],
+                    actual: vec![img.height, img.width],
+                });
+            }
+            decoded.push((f.clone(), img));
+        }
+        if decoded.is_empty() {
+            return Err(Error::EmptyData {
+                path: PathBuf::from(name),
+                reason: "no PNG image".into(),
+            });
+        }
+        let targets = vec![0; decoded.len()];
+        Ok(assemble(name.to_string(), &decoded, targets, Vec::new()))
+    }
+}
+
+/// Pixels in `[0, 1]`, `[n, channels, height, width]`: colour when any image is colour (grey
+/// images replicated), else grey; alpha dropped. Every image has the first one's size.
+fn assemble(
+    name: String,
+    decoded: &[(PathBuf, Decoded)],
+    targets: Vec<usize>,
+    label_names: Vec<String>,
+) -> ImageDataset {
+    {
+        let first = &decoded[0].1;
         let (height, width) = (first.height, first.width);
         let channels = if decoded.iter().any(|(_, d)| d.channels >= 3) {
             3
@@ -211,7 +263,7 @@ impl ImageDataset {
             1
         };
         let mut pixels = Vec::with_capacity(decoded.len() * channels * height * width);
-        for (_, d) in &decoded {
+        for (_, d) in decoded {
             for c in 0..channels {
                 let src = c.min(d.channels.min(3) - 1);
                 for i in 0..height * width {
@@ -219,11 +271,7 @@ impl ImageDataset {
                 }
             }
         }
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "images".into());
-        Ok(Self {
+        ImageDataset {
             name,
             channels,
             height,
@@ -231,7 +279,7 @@ impl ImageDataset {
             pixels,
             targets,
             label_names,
-        })
+        }
     }
 }
 

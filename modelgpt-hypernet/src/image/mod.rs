@@ -1,6 +1,7 @@
 //! The image wing: a hypernetwork that writes every weight of a small CNN
 //! (`modelgpt_targets::Cnn`) from the requirement and the user's labelled images
-//! ([`ImageHyperNet`]).
+//! ([`ImageHyperNet`]), and the facade users call ([`ImageModelGpt`] →
+//! [`TailoredImageModel`]).
 //!
 //! ## Example
 //!
@@ -36,8 +37,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod facade;
 pub mod hypernet;
 
+pub use facade::{
+    IMAGE_LABELS_FILE, ImageModelGpt, MAX_IMAGE_CLASSES, MAX_IMAGE_SAMPLE, TailoredImageModel,
+};
 pub use hypernet::{GeneratedCnn, ImageContext, ImageHyperNet, ImageHyperNetConfig};
 
 #[cfg(test)]
