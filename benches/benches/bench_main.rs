@@ -6,6 +6,7 @@ mod benchmarks;
 criterion_main!(
     benchmarks::encoder::benches,
     benchmarks::hypernet::benches,
+    benchmarks::image::benches,
     benchmarks::targets::benches,
     benchmarks::text::benches
 );

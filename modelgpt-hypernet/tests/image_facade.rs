@@ -23,7 +23,8 @@ fn quadrants(n: usize, seed: u64) -> ImageDataset {
         let (dr, dc) = (rng.random_range(0..4usize), rng.random_range(0..4usize));
         for r in 0..16 {
             for c in 0..16 {
-                let inside = (r0 + dr..r0 + dr + 4).contains(&r) && (c0 + dc..c0 + dc + 4).contains(&c);
+                let inside =
+                    (r0 + dr..r0 + dr + 4).contains(&r) && (c0 + dc..c0 + dc + 4).contains(&c);
                 let v: f32 = if inside { 0.8 } else { 0.2 };
                 pixels.push((v + rng.random_range(-0.15..0.15f32)).clamp(0.0, 1.0));
             }
@@ -55,14 +56,22 @@ fn generate_predict_save_and_load() {
     assert_eq!(model.timing().n_sample, 200);
     let test = quadrants(120, 2);
     let pred = model.predict(&test).unwrap();
-    let acc = pred.iter().zip(&test.targets).filter(|(p, t)| p == t).count() as f64 / 120.0;
+    let acc = pred
+        .iter()
+        .zip(&test.targets)
+        .filter(|(p, t)| p == t)
+        .count() as f64
+        / 120.0;
     assert!(acc > 0.9, "generated CNN accuracy {acc}");
 
     let dir = tempfile::tempdir().unwrap();
     model.save(dir.path()).unwrap();
     let back = TailoredImageModel::load(dir.path(), &device).unwrap();
     assert_eq!(back.predict(&test).unwrap(), pred);
-    assert_eq!(back.requirement(), "Find the quadrant with the bright square.");
+    assert_eq!(
+        back.requirement(),
+        "Find the quadrant with the bright square."
+    );
     assert_eq!(back.predict_labels(&test).unwrap()[0], "top left");
 }
 
@@ -79,7 +88,10 @@ fn bad_samples_and_inputs_are_typed_errors() {
     let mut tiny = quadrants(20, 4);
     tiny.height = 2;
     tiny.width = 128;
-    assert!(mgpt.tailor(&tiny, "x").is_err(), "images too small for two poolings");
+    assert!(
+        mgpt.tailor(&tiny, "x").is_err(),
+        "images too small for two poolings"
+    );
 
     let model = mgpt.tailor(&quadrants(40, 5), "x").unwrap();
     let mut other = quadrants(4, 6);

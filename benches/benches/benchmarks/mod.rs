@@ -1,6 +1,7 @@
 //! Benchmark groups.
 pub mod encoder;
 pub mod hypernet;
+pub mod image;
 pub mod targets;
 pub mod text;
 
