@@ -115,8 +115,12 @@ fn main() -> Result<()> {
         return Ok(());
     }
 
-    let data = ImageDataset::from_folder(&args.images)
+    let mut data = ImageDataset::from_folder(&args.images)
         .with_context(|| format!("reading {}", args.images.display()))?;
+    // The requirement names the task after the folder; a generic folder name says nothing.
+    if ["train", "training", "images", "data", "test", "."].contains(&data.name.as_str()) {
+        data.name = "image".into();
+    }
     let mut profile = data.profile(16, 0);
     if let Some(d) = &args.description {
         profile = profile.with_description(d.clone());

@@ -254,32 +254,30 @@ fn assemble(
     targets: Vec<usize>,
     label_names: Vec<String>,
 ) -> ImageDataset {
-    {
-        let first = &decoded[0].1;
-        let (height, width) = (first.height, first.width);
-        let channels = if decoded.iter().any(|(_, d)| d.channels >= 3) {
-            3
-        } else {
-            1
-        };
-        let mut pixels = Vec::with_capacity(decoded.len() * channels * height * width);
-        for (_, d) in decoded {
-            for c in 0..channels {
-                let src = c.min(d.channels.min(3) - 1);
-                for i in 0..height * width {
-                    pixels.push(d.pixels[i * d.channels + src] as f32 / 255.0);
-                }
+    let first = &decoded[0].1;
+    let (height, width) = (first.height, first.width);
+    let channels = if decoded.iter().any(|(_, d)| d.channels >= 3) {
+        3
+    } else {
+        1
+    };
+    let mut pixels = Vec::with_capacity(decoded.len() * channels * height * width);
+    for (_, d) in decoded {
+        for c in 0..channels {
+            let src = c.min(d.channels.min(3) - 1);
+            for i in 0..height * width {
+                pixels.push(d.pixels[i * d.channels + src] as f32 / 255.0);
             }
         }
-        ImageDataset {
-            name,
-            channels,
-            height,
-            width,
-            pixels,
-            targets,
-            label_names,
-        }
+    }
+    ImageDataset {
+        name,
+        channels,
+        height,
+        width,
+        pixels,
+        targets,
+        label_names,
     }
 }
 
