@@ -17,7 +17,7 @@
 //! principal directions of the patches its input maps contain (PCANet, Chan et al. 2015, with
 //! the whitening of Coates & Ng 2011), mirrored so that a ReLU keeps both signs of every
 //! direction. The class head is the closed-form discriminant of the sample in the generated
-//! features' space (as in the tabular kernel mode, [`crate::head`]). No gradient step touches the
+//! features' space (as in the tabular kernel mode, [`crate::tabular::kernel`]). No gradient step touches the
 //! user's images.
 //!
 //! What meta-training learns, as functions of the requirement embedding and the image
