@@ -156,7 +156,7 @@ pub fn prepare_tasks(
 }
 
 /// A progress bar over `len` items with `template` (the plain bar if the template is invalid).
-fn progress_bar(len: usize, template: &str) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(len: usize, template: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(template)

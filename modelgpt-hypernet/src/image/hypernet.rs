@@ -46,9 +46,10 @@ use crate::trunk::{SLOPE, Trunk, TrunkConfig};
 
 /// Width of the projected label-name embeddings.
 const D_NAME: usize = 16;
-/// Image-level descriptors read by the block heads: `ln n`, `ln K`, `ln(h·w)`, channels, and
-/// the sample's pixel mean and standard deviation.
-const N_IMAGE_STATS: usize = 6;
+/// Image-level descriptors read by the block heads: `ln n`, `ln K`, `ln(h·w)`, channels, the
+/// sample's pixel mean and standard deviation, and its roughness (mean absolute difference of
+/// horizontally adjacent pixels over the standard deviation: high for noise).
+const N_IMAGE_STATS: usize = 7;
 /// Per-class descriptors read by the class-offset head: the class's share of the sample and
 /// its mean pixel value minus the sample's.
 const N_CLASS_STATS: usize = 2;
@@ -302,6 +303,15 @@ impl ImageHyperNet {
             .map(|&v| (f64::from(v) - mean).powi(2))
             .sum::<f64>()
             / nf;
+        let mut diff = 0f64;
+        for row in ctx.pixels.chunks_exact(w) {
+            diff += row
+                .windows(2)
+                .map(|p| f64::from((p[1] - p[0]).abs()))
+                .sum::<f64>();
+        }
+        let pairs = (ctx.pixels.len() / w * (w - 1)).max(1) as f64;
+        let roughness = diff / pairs / var.sqrt().max(1e-6);
         let image_stats = Tensor::<2>::from_data(
             TensorData::new(
                 vec![
@@ -311,6 +321,7 @@ impl ImageHyperNet {
                     c as f32 / 3.0,
                     mean as f32,
                     var.sqrt() as f32,
+                    roughness as f32,
                 ],
                 [1, N_IMAGE_STATS],
             ),

@@ -39,11 +39,13 @@
 
 pub mod facade;
 pub mod hypernet;
+pub mod meta;
 
 pub use facade::{
     IMAGE_LABELS_FILE, ImageModelGpt, MAX_IMAGE_CLASSES, MAX_IMAGE_SAMPLE, TailoredImageModel,
 };
 pub use hypernet::{GeneratedCnn, ImageContext, ImageHyperNet, ImageHyperNetConfig};
+pub use meta::{ImageMetaReport, ImageMetaTask, ImageMetaTrainConfig, meta_train_images};
 
 #[cfg(test)]
 mod tests {
