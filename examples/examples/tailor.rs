@@ -17,9 +17,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use modelgpt_core::Requirement;
 use modelgpt_core::data::{CsvOptions, Split, TabularDataset, read_csv_table};
-use modelgpt_examples::{device, load_encoder};
+use modelgpt_examples::{device, load_encoder, requirement_generator};
 use modelgpt_hypernet::{TabularModelGpt, TailoredTabularModel};
-use modelgpt_llm::{AnswerCache, OpenAiClient, RequirementGenerator};
 use modelgpt_targets::train::TrainConfig;
 use serde_json::json;
 
@@ -126,15 +125,7 @@ fn main() -> Result<()> {
     if let Some(d) = &args.description {
         profile = profile.with_description(d.clone());
     }
-    let mut generator = RequirementGenerator::new();
-    if let (Some(endpoint), Some(name)) = (&args.endpoint, &args.llm_model) {
-        let client = OpenAiClient::builder(endpoint.as_str())
-            .model(name.as_str())
-            .build()?;
-        generator = generator
-            .with_openai(client)
-            .with_cache(AnswerCache::open_default()?);
-    }
+    let generator = requirement_generator(args.endpoint.as_deref(), args.llm_model.as_deref())?;
     let generated = generator.generate(&profile)?;
     let requirement: Requirement = generated.requirement.clone();
 

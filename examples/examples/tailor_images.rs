@@ -26,9 +26,8 @@ use clap::Parser;
 use modelgpt_core::TailoredModel;
 use modelgpt_core::data::ImageDataset;
 use modelgpt_datasets::image::resize;
-use modelgpt_examples::{device, load_encoder};
+use modelgpt_examples::{device, load_encoder, requirement_generator};
 use modelgpt_hypernet::image::{ImageModelGpt, TailoredImageModel};
-use modelgpt_llm::{AnswerCache, OpenAiClient, RequirementGenerator};
 use serde_json::json;
 
 #[derive(Parser, Debug)]
@@ -125,15 +124,7 @@ fn main() -> Result<()> {
     if let Some(d) = &args.description {
         profile = profile.with_description(d.clone());
     }
-    let mut generator = RequirementGenerator::new();
-    if let (Some(endpoint), Some(name)) = (&args.endpoint, &args.llm_model) {
-        let client = OpenAiClient::builder(endpoint.as_str())
-            .model(name.as_str())
-            .build()?;
-        generator = generator
-            .with_openai(client)
-            .with_cache(AnswerCache::open_default()?);
-    }
+    let generator = requirement_generator(args.endpoint.as_deref(), args.llm_model.as_deref())?;
     let requirement = generator.generate(&profile)?.requirement;
 
     let encoder = load_encoder(&device)?;

@@ -25,7 +25,7 @@ use crate::tabular::FinetuneCurves;
 use serde::{Deserialize, Serialize};
 
 /// Most sample images a generation reads (stratified), as a user's call would.
-pub const MAX_GENERATION_IMAGES: usize = 2000;
+pub const MAX_GENERATION_IMAGES: usize = modelgpt_hypernet::image::MAX_IMAGE_SAMPLE;
 
 /// One image task of the report: a catalog data set in one domain.
 #[derive(Debug, Clone)]
@@ -372,12 +372,7 @@ pub fn run_image_report(
         let spec = hyper
             .cnn_spec([task.data.channels, task.data.height, task.data.width], k)
             .with_normalisation_from(&xt)?;
-        let tc = TrainConfig::new()
-            .with_max_epochs(opts.epochs)
-            .with_patience(5)
-            .with_lr(2e-3)
-            .with_batch_size(64)
-            .with_seed(opts.seed);
+        let tc = cnn_train_config(opts.epochs, 5, opts.seed);
         let tr = LabeledRows::new(&xt, d, &yt)?;
         let va = LabeledRows::new(&xv, d, &yv)?;
         let t0 = Instant::now();
@@ -467,6 +462,17 @@ pub fn run_image_report(
     Ok(results)
 }
 
+/// How the per-task CNN trains, as baseline and in ModelGPT-F: Adam lr 0.002, batch 64, at most
+/// `epochs` epochs, early stopping after `patience` epochs without improvement (0: none).
+fn cnn_train_config(epochs: usize, patience: usize, seed: u64) -> TrainConfig {
+    TrainConfig::new()
+        .with_max_epochs(epochs)
+        .with_patience(patience)
+        .with_lr(2e-3)
+        .with_batch_size(64)
+        .with_seed(seed)
+}
+
 /// ModelGPT-F on images: finetunes the generated CNN and a random one of the same shape (same
 /// optimiser, seed and rows) for `opts.finetune_epochs` epochs without early stopping.
 fn finetune(
@@ -481,24 +487,11 @@ fn finetune(
     let d = task.data.n_features();
     let yt = &yt[..xt.len() / d];
     let spec = generated.spec().clone();
-    let tc = TrainConfig::new()
-        .with_max_epochs(opts.finetune_epochs)
-        .with_patience(0)
-        .with_lr(2e-3)
-        .with_batch_size(64)
-        .with_seed(opts.seed);
     let run = |init: Option<Cnn>, epochs: usize| -> Result<modelgpt_targets::TrainOutcome<Cnn>> {
         let tr = LabeledRows::new(xt, d, yt)?;
         let va = LabeledRows::new(xv, d, yv)?;
-        Ok(train_cnn(
-            &spec,
-            init,
-            tr,
-            va,
-            &tc.clone().with_max_epochs(epochs),
-            device,
-            None,
-        )?)
+        let tc = cnn_train_config(epochs, 0, opts.seed);
+        Ok(train_cnn(&spec, init, tr, va, &tc, device, None)?)
     };
     let curve = |o: &modelgpt_targets::TrainOutcome<Cnn>| -> Vec<f64> {
         o.history.iter().map(|h| f64::from(h.valid_acc)).collect()

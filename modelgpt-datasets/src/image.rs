@@ -165,37 +165,25 @@ impl ImageDomain {
                 }
             }
             ImageDomain::Rotated if h == w => {
-                for (src, dst) in ds
-                    .pixels
-                    .chunks_exact(plane)
-                    .zip(out.pixels.chunks_exact_mut(plane))
-                {
+                per_plane(ds, &mut out, |src, dst| {
                     // Clockwise: new[r][col] = old[h − 1 − col][r].
                     for r in 0..h {
                         for col in 0..w {
                             dst[r * w + col] = src[(h - 1 - col) * w + r];
                         }
                     }
-                }
+                });
             }
             // Non-square images turn by a half turn instead (the shape must stay).
             ImageDomain::Rotated => {
-                for (src, dst) in ds
-                    .pixels
-                    .chunks_exact(plane)
-                    .zip(out.pixels.chunks_exact_mut(plane))
-                {
+                per_plane(ds, &mut out, |src, dst| {
                     for (i, v) in dst.iter_mut().enumerate() {
                         *v = src[plane - 1 - i];
                     }
-                }
+                });
             }
             ImageDomain::Blurred => {
-                for (src, dst) in ds
-                    .pixels
-                    .chunks_exact(plane)
-                    .zip(out.pixels.chunks_exact_mut(plane))
-                {
+                per_plane(ds, &mut out, |src, dst| {
                     for r in 0..h {
                         for col in 0..w {
                             let mut s = 0.0;
@@ -209,15 +197,11 @@ impl ImageDomain {
                             dst[r * w + col] = s / 9.0;
                         }
                     }
-                }
+                });
             }
             ImageDomain::Shifted => {
                 let shift = 3.min(h.saturating_sub(1)).min(w.saturating_sub(1));
-                for (src, dst) in ds
-                    .pixels
-                    .chunks_exact(plane)
-                    .zip(out.pixels.chunks_exact_mut(plane))
-                {
+                per_plane(ds, &mut out, |src, dst| {
                     for r in 0..h {
                         for col in 0..w {
                             dst[r * w + col] = if r >= shift && col >= shift {
@@ -227,10 +211,23 @@ impl ImageDomain {
                             };
                         }
                     }
-                }
+                });
             }
         }
         out
+    }
+}
+
+/// Writes `f(source plane, destination plane)` for every `h × w` plane of `ds` into `out`
+/// (same shape).
+fn per_plane(ds: &ImageDataset, out: &mut ImageDataset, f: impl Fn(&[f32], &mut [f32])) {
+    let plane = ds.height * ds.width;
+    for (src, dst) in ds
+        .pixels
+        .chunks_exact(plane)
+        .zip(out.pixels.chunks_exact_mut(plane))
+    {
+        f(src, dst);
     }
 }
 

@@ -13,6 +13,7 @@
 //! `W = W₀ + Σ₀⁻¹ ((μ − sg μ)ᵀ − (Σ − sg Σ) W₀)` (`sg` = stop-gradient), whose value is `W₀` and
 //! whose gradient is that of `Σ⁻¹ μᵀ`, so meta-training reaches whatever produced `φ` and `γ`.
 
+use burn::tensor::activation::sigmoid;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::error::{Error, Result};
@@ -179,4 +180,30 @@ pub(crate) fn solve(
     let log_priors = Tensor::<2>::from_data(TensorData::new(log_priors, [k, 1]), &device);
     let offsets = (means * w.clone().transpose()).sum_dim(1) * (-0.5) + log_priors; // [k, 1]
     Ok((w, offsets))
+}
+
+/// The class head as a generator emits it: [`solve`] at the shrinkage
+/// `γ = σ(logit γ_LW + t₀)` and the logits scaled by the temperature `τ = exp(clamp(t₁, ±3))`,
+/// plus the per-class offsets `delta` (`[k, 1]`): `W_out = τ W`, `b_out = τ o + δ`. `t`
+/// (`[1, 2]`) is the generator's correction; zeros give the plain Ledoit–Wolf discriminant.
+///
+/// # Errors
+/// As [`solve`].
+pub(crate) fn corrected_head(
+    s: Tensor<2>,
+    means: Tensor<2>,
+    t: Tensor<2>,
+    delta: Tensor<2>,
+    (gamma_lw, mu): (f64, f64),
+    counts: &[usize],
+    differentiable: bool,
+) -> Result<(Tensor<2>, Tensor<1>)> {
+    let k = counts.len();
+    let logit_lw = (gamma_lw / (1.0 - gamma_lw)).ln();
+    let gamma = sigmoid(t.clone().slice([0..1, 0..1]) + logit_lw); // [1, 1]
+    let temperature = t.slice([0..1, 1..2]).clamp(-3.0, 3.0).exp(); // [1, 1]
+    let (w, offsets) = solve(s, means, gamma, mu, counts, differentiable)?;
+    let w_out = w * temperature.clone(); // [h, k]
+    let b_out = (offsets * temperature + delta).reshape([k]);
+    Ok((w_out, b_out))
 }

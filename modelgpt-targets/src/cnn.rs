@@ -24,14 +24,12 @@
 //! Images travel as rows: `[batch, c · h · w]` row-major in channel, row, column order (what
 //! [`LabeledRows`](crate::train::LabeledRows) holds), reshaped to `[batch, c, h, w]` inside.
 
-use std::fs;
 use std::path::Path;
 
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, PaddingConfig2d};
-use burn::store::{ApplyError, ModuleSnapshot, SafetensorsStore, SafetensorsStoreError};
 use burn::tensor::module::{avg_pool2d, conv2d, linear, max_pool2d};
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -40,7 +38,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result};
-use crate::mlp::{MlpActivation, store_error, write_atomically};
+use crate::mlp::MlpActivation;
+use crate::persist::{check_entries, leaf_on, load_weights, read_spec, save_with_spec};
 
 /// File name of the weights written by [`Cnn::save`].
 pub const CNN_WEIGHTS_FILE: &str = "model.safetensors";
@@ -428,7 +427,7 @@ impl CnnFamily {
     /// [`Error::ShapeMismatch`] naming the first tensor whose shape differs (or the count);
     /// [`Error::Core`] for a name that differs.
     pub fn check_params(&self, params: &GeneratedParams) -> Result<()> {
-        crate::mlp::check_entries(&self.params, params, "number of generated CNN tensors")
+        check_entries(&self.params, params, "number of generated CNN tensors")
     }
 
     fn unpack(
@@ -561,8 +560,8 @@ impl TargetFamily for CnnFamily {
         let convs = convs
             .into_iter()
             .map(|(w, b)| Conv2d {
-                weight: Param::from_tensor(crate::mlp::leaf_on(w, device)),
-                bias: Some(Param::from_tensor(crate::mlp::leaf_on(b, device))),
+                weight: Param::from_tensor(leaf_on(w, device)),
+                bias: Some(Param::from_tensor(leaf_on(b, device))),
                 stride: [1, 1],
                 kernel_size: [k, k],
                 dilation: [1, 1],
@@ -573,8 +572,8 @@ impl TargetFamily for CnnFamily {
         Ok(Cnn {
             convs,
             head: Linear {
-                weight: Param::from_tensor(crate::mlp::leaf_on(head_w, device)),
-                bias: Some(Param::from_tensor(crate::mlp::leaf_on(head_b, device))),
+                weight: Param::from_tensor(leaf_on(head_w, device)),
+                bias: Some(Param::from_tensor(leaf_on(head_b, device))),
             },
             spec: self.spec.clone(),
         })
@@ -693,22 +692,8 @@ impl Cnn {
     /// [`Error::Io`] for file-system failures, [`Error::Store`] if burn cannot serialise the
     /// tensors.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
-        let dir = dir.as_ref();
-        fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let weights = dir.join(CNN_WEIGHTS_FILE);
-        write_atomically(&weights, |tmp| {
-            let mut store = SafetensorsStore::from_file(tmp).overwrite(true);
-            self.save_into(&mut store).map_err(|e| store_error(tmp, e))
-        })?;
-        let spec_path = dir.join(CNN_SPEC_FILE);
-        write_atomically(&spec_path, |tmp| {
-            self.spec.save(tmp).map_err(|source| Error::Io {
-                path: tmp.to_path_buf(),
-                source,
-            })
+        save_with_spec(self, dir.as_ref(), CNN_WEIGHTS_FILE, CNN_SPEC_FILE, |tmp| {
+            self.spec.save(tmp)
         })
     }
 
@@ -724,18 +709,7 @@ impl Cnn {
         let dir = dir.as_ref();
         let spec_path = dir.join(CNN_SPEC_FILE);
         let weights = dir.join(CNN_WEIGHTS_FILE);
-        for (path, what) in [(&spec_path, "CNN spec"), (&weights, "CNN weights")] {
-            if !path.is_file() {
-                return Err(Error::MissingFile {
-                    path: path.clone(),
-                    what,
-                });
-            }
-        }
-        let spec = CnnSpec::load(&spec_path).map_err(|source| Error::Config {
-            path: spec_path.clone(),
-            source,
-        })?;
+        let spec: CnnSpec = read_spec(&spec_path, &weights, ["CNN spec", "CNN weights"])?;
         spec.validate()?;
         let file_len = crate::bert::read_safetensors_header(&weights)?.data_len();
         let numel = spec
@@ -760,43 +734,11 @@ impl Cnn {
             .iter()
             .map(|e| Tensor::<1>::zeros([e.numel()], device))
             .collect();
-        let mut model = family.materialize(
+        let model = family.materialize(
             GeneratedParams::from_flat(family.params.clone(), zeros)?,
             device,
         )?;
-        let mut store = SafetensorsStore::from_file(&weights)
-            .validate(false)
-            .allow_partial(true);
-        let result = model
-            .load_from(&mut store)
-            .map_err(|e| store_error(&weights, e))?;
-        if let Some(err) = result.errors.into_iter().next() {
-            return Err(match err {
-                ApplyError::ShapeMismatch {
-                    path,
-                    expected,
-                    found,
-                } => Error::ShapeMismatch {
-                    what: format!("{} in {}", path, weights.display()),
-                    expected: expected.as_slice().to_vec(),
-                    actual: found.as_slice().to_vec(),
-                },
-                other => Error::Store(SafetensorsStoreError::ValidationFailed(other.to_string())),
-            });
-        }
-        if let Some((name, _)) = result.missing.into_iter().next() {
-            return Err(Error::MissingTensor {
-                path: weights,
-                name,
-            });
-        }
-        if !result.unused.is_empty() {
-            return Err(Error::UnexpectedTensors {
-                path: weights,
-                names: result.unused,
-            });
-        }
-        Ok(model)
+        load_weights(model, &weights)
     }
 }
 
@@ -906,7 +848,7 @@ mod tests {
             Cnn::load(&dir, &device),
             Err(Error::InvalidConfig { .. })
         ));
-        let _ = fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// 8 × 8 images of one bright horizontal (class 0) or vertical (class 1) line at a random

@@ -61,6 +61,7 @@ mod error;
 pub mod metrics;
 pub mod mlp;
 pub mod peft;
+mod persist;
 pub mod text;
 pub mod train;
 

@@ -13,13 +13,11 @@
 //! the [`ParamSpec`], [`GeneratedParams`] and the keys of `model.safetensors` all agree. Weights are
 //! in burn's layout, `[d_in, d_out]` (PyTorch stores `[out, in]`).
 
-use std::fs;
 use std::path::Path;
 
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
-use burn::store::{ApplyError, ModuleSnapshot, SafetensorsStore, SafetensorsStoreError};
 use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor, TensorData, activation};
 use modelgpt_core::{GeneratedParams, ParamRole, ParamSpec, TargetFamily};
@@ -27,6 +25,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result};
+use crate::persist::{check_entries, leaf_on, load_weights, read_spec, save_with_spec};
 
 /// File name of the weights written by [`Mlp::save`].
 pub const MLP_WEIGHTS_FILE: &str = "model.safetensors";
@@ -494,25 +493,9 @@ impl Mlp {
     /// [`Error::Io`] for file-system failures, [`Error::Store`] if burn cannot serialise the
     /// tensors.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
-        let dir = dir.as_ref();
-        fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-
-        let weights = dir.join(MLP_WEIGHTS_FILE);
-        write_atomically(&weights, |tmp| {
-            let mut store = SafetensorsStore::from_file(tmp).overwrite(true);
-            self.save_into(&mut store).map_err(|e| store_error(tmp, e))
-        })?;
-
-        let spec_path = dir.join(MLP_SPEC_FILE);
         let spec = self.spec();
-        write_atomically(&spec_path, |tmp| {
-            spec.save(tmp).map_err(|source| Error::Io {
-                path: tmp.to_path_buf(),
-                source,
-            })
+        save_with_spec(self, dir.as_ref(), MLP_WEIGHTS_FILE, MLP_SPEC_FILE, |tmp| {
+            spec.save(tmp)
         })
     }
 
@@ -533,18 +516,7 @@ impl Mlp {
         let dir = dir.as_ref();
         let spec_path = dir.join(MLP_SPEC_FILE);
         let weights = dir.join(MLP_WEIGHTS_FILE);
-        for (path, what) in [(&spec_path, "MLP spec"), (&weights, "MLP weights")] {
-            if !path.is_file() {
-                return Err(Error::MissingFile {
-                    path: path.clone(),
-                    what,
-                });
-            }
-        }
-        let spec = MlpSpec::load(&spec_path).map_err(|source| Error::Config {
-            path: spec_path.clone(),
-            source,
-        })?;
+        let spec: MlpSpec = read_spec(&spec_path, &weights, ["MLP spec", "MLP weights"])?;
         spec.validate()?;
         // Before allocating the placeholders below: the file's header (a typed error when it is
         // corrupt) bounds the parameters the file holds, at least a byte each; a (corrupted)
@@ -567,82 +539,8 @@ impl Mlp {
             });
         }
 
-        // Zero-filled placeholders of the right shapes; every one is overwritten below.
-        let mut model = zeros_like_spec(&spec, device);
-        let mut store = SafetensorsStore::from_file(&weights)
-            .validate(false)
-            .allow_partial(true);
-        let result = model
-            .load_from(&mut store)
-            .map_err(|e| store_error(&weights, e))?;
-
-        if let Some(err) = result.errors.into_iter().next() {
-            return Err(match err {
-                ApplyError::ShapeMismatch {
-                    path,
-                    expected,
-                    found,
-                } => Error::ShapeMismatch {
-                    what: format!("{} in {}", path, weights.display()),
-                    expected: expected.as_slice().to_vec(),
-                    actual: found.as_slice().to_vec(),
-                },
-                other => Error::Store(SafetensorsStoreError::ValidationFailed(other.to_string())),
-            });
-        }
-        if let Some((name, _)) = result.missing.into_iter().next() {
-            return Err(Error::MissingTensor {
-                path: weights,
-                name,
-            });
-        }
-        if !result.unused.is_empty() {
-            return Err(Error::UnexpectedTensors {
-                path: weights,
-                names: result.unused,
-            });
-        }
-        Ok(model)
-    }
-}
-
-/// Checks that `params` holds exactly the tensors of `ours` (names and shapes, in order);
-/// `count` names the tensor count in the error.
-pub(crate) fn check_entries(ours: &ParamSpec, params: &GeneratedParams, count: &str) -> Result<()> {
-    let ours = ours.entries();
-    let theirs = params.spec().entries();
-    if ours.len() != theirs.len() {
-        return Err(Error::ShapeMismatch {
-            what: count.into(),
-            expected: vec![ours.len()],
-            actual: vec![theirs.len()],
-        });
-    }
-    for (a, b) in ours.iter().zip(theirs) {
-        if a.name != b.name {
-            return Err(Error::Core(modelgpt_core::Error::UnknownParam {
-                name: b.name.clone(),
-            }));
-        }
-        if a.shape != b.shape {
-            return Err(Error::ShapeMismatch {
-                what: a.name.clone(),
-                expected: a.shape.clone(),
-                actual: b.shape.clone(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// A fresh leaf on `device` cut from the generator's graph: a plain tensor on a plain device,
-/// one that requires gradients on an autodiff device.
-pub(crate) fn leaf_on<const D: usize>(t: Tensor<D>, device: &Device) -> Tensor<D> {
-    let t = t.detach().without_autodiff().to_device(device);
-    if device.is_autodiff() {
-        t.autodiff()
-    } else {
-        t
+        // Zero-filled placeholders of the right shapes; every one is overwritten.
+        load_weights(zeros_like_spec(&spec, device), &weights)
     }
 }
 
@@ -663,33 +561,6 @@ fn zeros_like_spec(spec: &MlpSpec, device: &Device) -> Mlp {
         layers,
         activation: spec.activation,
     }
-}
-
-/// Maps burn's store error to ours, keeping the path: parse failures become
-/// [`Error::Safetensors`], I/O failures [`Error::Io`].
-pub(crate) fn store_error(path: &Path, err: SafetensorsStoreError) -> Error {
-    match err {
-        SafetensorsStoreError::Safetensors(source) => Error::Safetensors {
-            path: path.to_path_buf(),
-            source,
-        },
-        SafetensorsStoreError::Io(source) => Error::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        other => Error::Store(other),
-    }
-}
-
-/// Writes `target` through `write(tmp)` atomically ([`modelgpt_core::replace_atomically`]).
-pub(crate) fn write_atomically(
-    target: &Path,
-    write: impl FnOnce(&Path) -> Result<()>,
-) -> Result<()> {
-    modelgpt_core::replace_atomically(target, write, |source| Error::Io {
-        path: target.to_path_buf(),
-        source,
-    })
 }
 
 #[cfg(test)]

@@ -171,21 +171,7 @@ impl ImageDataset {
                     .unwrap_or_default(),
             );
             for f in files {
-                let img = decode_png(&f)?;
-                if let Some((first_path, first)) = decoded.first()
-                    && (img.width, img.height) != (first.width, first.height)
-                {
-                    return Err(Error::ShapeMismatch {
-                        what: format!(
-                            "image {} (all images must match {})",
-                            f.display(),
-                            first_path.display()
-                        ),
-                        expected: vec![first.height, first.width],
-                        actual: vec![img.height, img.width],
-                    });
-                }
-                decoded.push((f, img));
+                push_decoded(&mut decoded, f)?;
                 targets.push(label);
             }
         }
@@ -219,21 +205,7 @@ impl ImageDataset {
     pub fn from_files(name: &str, paths: &[PathBuf]) -> Result<Self> {
         let mut decoded: Vec<(PathBuf, Decoded)> = Vec::with_capacity(paths.len());
         for f in paths {
-            let img = decode_png(f)?;
-            if let Some((first_path, first)) = decoded.first()
-                && (img.width, img.height) != (first.width, first.height)
-            {
-                return Err(Error::ShapeMismatch {
-                    what: format!(
-                        "image {} (all images must match {})",
-                        f.display(),
-                        first_path.display()
-                    ),
-                    expected: vec![first.height, first.width],
-                    actual: vec![img.height, img.width],
-                });
-            }
-            decoded.push((f.clone(), img));
+            push_decoded(&mut decoded, f.clone())?;
         }
         if decoded.is_empty() {
             return Err(Error::EmptyData {
@@ -244,6 +216,30 @@ impl ImageDataset {
         let targets = vec![0; decoded.len()];
         Ok(assemble(name.to_string(), &decoded, targets, Vec::new()))
     }
+}
+
+/// Decodes the PNG `f` and appends it to `decoded`.
+///
+/// # Errors
+/// As [`decode_png`]; [`Error::ShapeMismatch`] naming `f` when its size is not the first
+/// image's.
+fn push_decoded(decoded: &mut Vec<(PathBuf, Decoded)>, f: PathBuf) -> Result<()> {
+    let img = decode_png(&f)?;
+    if let Some((first_path, first)) = decoded.first()
+        && (img.width, img.height) != (first.width, first.height)
+    {
+        return Err(Error::ShapeMismatch {
+            what: format!(
+                "image {} (all images must match {})",
+                f.display(),
+                first_path.display()
+            ),
+            expected: vec![first.height, first.width],
+            actual: vec![img.height, img.width],
+        });
+    }
+    decoded.push((f, img));
+    Ok(())
 }
 
 /// Pixels in `[0, 1]`, `[n, channels, height, width]`: colour when any image is colour (grey

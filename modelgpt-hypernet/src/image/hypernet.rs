@@ -30,7 +30,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::tensor::activation::{leaky_relu, relu, sigmoid};
+use burn::tensor::activation::{leaky_relu, relu};
 use burn::tensor::module::{conv2d, max_pool2d};
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -40,7 +40,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result};
-use crate::head::{Classes, moments, shrinkage_target, solve};
+use crate::head::{Classes, corrected_head, moments, shrinkage_target};
 use crate::linalg::symmetric_eigen;
 use crate::trunk::{SLOPE, Trunk, TrunkConfig};
 
@@ -397,10 +397,6 @@ impl ImageHyperNet {
                 .forward(Tensor::cat(vec![z.clone(), task_stats], 1)),
             SLOPE,
         )); // [1, 2]
-        let logit_lw = (gamma_lw / (1.0 - gamma_lw)).ln();
-        let gamma = sigmoid(t.clone().slice([0..1, 0..1]) + logit_lw);
-        let temperature = t.slice([0..1, 1..2]).clamp(-3.0, 3.0).exp(); // [1, 1]
-        let (w_head, offsets) = solve(s, means, gamma, mu, &classes.counts, differentiable)?;
 
         // Per-class offsets from the label names and what each class's images look like.
         let plane = c * h * w;
@@ -426,8 +422,15 @@ impl ImageHyperNet {
         let delta = self
             .class_2
             .forward(leaky_relu(self.class_1.forward(cin), SLOPE)); // [k, 1]
-        let w_out = w_head * temperature.clone(); // [f, k]
-        let b_out = (offsets * temperature + delta).reshape([k]);
+        let (w_out, b_out) = corrected_head(
+            s,
+            means,
+            t,
+            delta,
+            (gamma_lw, mu),
+            &classes.counts,
+            differentiable,
+        )?; // [f, k], [k]
         tensors.push(w_out.reshape([f * k]));
         tensors.push(b_out);
         let params = GeneratedParams::from_flat(spec.param_spec(), tensors)?;

@@ -39,7 +39,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::tensor::activation::{leaky_relu, relu, sigmoid};
+use burn::tensor::activation::{leaky_relu, relu};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -47,7 +47,7 @@ use rand::{RngExt, SeedableRng};
 use super::general::{MlpTensors, TaskContext};
 use super::sample::{N_CLASS_STATS, N_FEATURE_STATS};
 use crate::error::{Error, Result};
-use crate::head::{Classes, shrinkage_target, solve};
+use crate::head::{Classes, corrected_head, shrinkage_target};
 use crate::trunk::{SLOPE, Trunk, TrunkConfig};
 
 /// Width of the projected name embeddings.
@@ -386,18 +386,20 @@ impl KernelHyperNet {
                 .forward(Tensor::cat(vec![z.clone(), task_stats], 1)),
             SLOPE,
         )); // [1, 2]
-        let logit_lw = (gamma_lw / (1.0 - gamma_lw)).ln();
-        let gamma = sigmoid(t.clone().slice([0..1, 0..1]) + logit_lw); // [1, 1]
-        let temperature = t.slice([0..1, 1..2]).clamp(-3.0, 3.0).exp(); // [1, 1]
-        let (w, offsets) = solve(s, means, gamma, mu, &classes.counts, differentiable)?;
-
         let cname = self.class_name.forward(ctx.label_names.clone());
         let cin = Tensor::cat(vec![cname, ctx.class_stats.clone(), z.expand([k, dz])], 1);
         let delta = self
             .class_2
             .forward(leaky_relu(self.class_1.forward(cin), SLOPE)); // [k, 1]
-        let w_out = w * temperature.clone(); // [2p, k]
-        let b_out = (offsets * temperature + delta).reshape([k]);
+        let (w_out, b_out) = corrected_head(
+            s,
+            means,
+            t,
+            delta,
+            (gamma_lw, mu),
+            &classes.counts,
+            differentiable,
+        )?; // [2p, k], [k]
         Ok(vec![(w1, b1), (w_out, b_out)])
     }
 }
