@@ -4,6 +4,9 @@
 //!
 //! - [`tabular`]: the experiment behind `cargo run --release --example quickstart`
 //!   (`reports/tabular.{json,md}`).
+//! - [`architecture`]: the tabular architecture selector's outcomes, training and report
+//!   (`cargo run --release -p modelgpt-experiments --bin architecture`,
+//!   `reports/architecture.{json,md}`).
 //! - [`image`]: the experiment behind `cargo run --release --example image_report`
 //!   (`reports/image.{json,md}`).
 //! - [`prior`]: synthetic prior tasks as an extra meta-training source.
@@ -14,6 +17,7 @@
 //!
 //! Nothing here is library API: the library crates never depend on this one.
 
+pub mod architecture;
 pub mod image;
 pub mod prior;
 pub mod tabular;

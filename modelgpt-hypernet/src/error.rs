@@ -139,4 +139,19 @@ pub enum Error {
         /// Why the value is rejected.
         reason: String,
     },
+
+    /// No member of the architecture space satisfies the user's constraints.
+    #[error(
+        "no architecture satisfies the constraints: {constraint} (the smallest candidate, \
+         {smallest}, has {smallest_params} parameters)"
+    )]
+    ConstraintUnmet {
+        /// Which constraint failed, e.g. `max_params = 500` or `architecture mlp-2x64 within
+        /// max_params = 500`.
+        constraint: String,
+        /// The smallest member of the space for this task.
+        smallest: String,
+        /// Its parameter count.
+        smallest_params: usize,
+    },
 }

@@ -83,12 +83,13 @@ pub use spectral::{SpectralLinear, SpectralLinearConfig};
 pub use trunk::{Trunk, TrunkConfig};
 
 pub use tabular::{
-    EpochReport, EpochTasks, GeneralHyperNet, GeneralHyperNetConfig, HyperMode, HyperNet,
-    HyperNetConfig, KernelHyperNet, KernelHyperNetConfig, MAX_CLASSES, MAX_FEATURES,
-    MAX_NAME_CHARS, MAX_SAMPLE_ROWS, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer,
-    MlpTensors, N_CLASS_STATS, N_FEATURE_STATS, PaperHyperNet, PaperHyperNetConfig, PaperTask,
-    PreparedTask, SplitData, TabularModelGpt, TabularModelGptBuilder, TailoredTabularModel,
-    TaskContext, TaskSample, TaskView, build_context, class_text, feature_text, to_params,
+    ArchConstraints, ArchSelector, ArchSelectorConfig, ArchitectureChoice, EpochReport, EpochTasks,
+    GeneralHyperNet, GeneralHyperNetConfig, HyperMode, HyperNet, HyperNetConfig, KernelHyperNet,
+    KernelHyperNetConfig, MAX_CLASSES, MAX_FEATURES, MAX_NAME_CHARS, MAX_SAMPLE_ROWS, MetaRule,
+    MetaTrainConfig, MetaTrainReport, MetaTrainer, MlpTensors, N_CLASS_STATS, N_FEATURE_STATS,
+    PaperHyperNet, PaperHyperNetConfig, PaperTask, PreparedTask, SplitData, TabularModelGpt,
+    TabularModelGptBuilder, TailoredTabularModel, TaskContext, TaskMeta, TaskSample, TaskView,
+    build_context, class_text, feature_text, select_architecture, to_params,
 };
 pub use text::{
     MEMO_CAPACITY, TEXT_HYPERNET_VERSION, TailoredTextModel, TextHyperNet, TextHyperNetConfig,

@@ -4,6 +4,7 @@ use modelgpt_core::{DataProfile, LanguageModel, Prompt, Requirement};
 use serde::Serialize;
 
 use crate::answer::{Expectations, parse_parallel};
+use crate::budget::{ModelBudget, read_budget};
 use crate::cache::{AnswerCache, CacheKey};
 use crate::client::OpenAiClient;
 use crate::error::{Error, Result};
@@ -29,6 +30,17 @@ pub struct Generated {
     pub source: Source,
     /// Whether the answer came from the cache (no request was made).
     pub cached: bool,
+    /// A model-size budget the user's description states ("under 5,000 parameters", "a tiny
+    /// model for a microcontroller"; [`read_budget`]), else one the requirement states.
+    pub budget: Option<ModelBudget>,
+}
+
+fn budget_of(profile: &DataProfile, requirement: &Requirement) -> Option<ModelBudget> {
+    profile
+        .description
+        .as_deref()
+        .and_then(read_budget)
+        .or_else(|| read_budget(requirement.as_str()))
 }
 
 struct Model {
@@ -162,8 +174,10 @@ impl RequirementGenerator {
     /// answer (and the repaired answer) fail the checks, [`Error::PromptBudget`].
     pub fn generate(&self, profile: &DataProfile) -> Result<Generated> {
         let Some(model) = &self.model else {
+            let requirement = self.writer.write(profile, self.seed);
             return Ok(Generated {
-                requirement: self.writer.write(profile, self.seed),
+                budget: budget_of(profile, &requirement),
+                requirement,
                 source: Source::Template,
                 cached: false,
             });
@@ -179,6 +193,7 @@ impl RequirementGenerator {
             .map(Requirement::new)
             .ok_or_else(|| Error::invalid_answer("no sentence", ""))?;
         Ok(Generated {
+            budget: budget_of(profile, &requirement),
             requirement,
             source: Source::Llm,
             cached,

@@ -114,6 +114,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod answer;
+mod budget;
 mod cache;
 mod client;
 mod error;
@@ -122,6 +123,7 @@ mod prompt;
 mod template;
 
 pub use answer::{Expectations, parse_parallel, reduce};
+pub use budget::{ModelBudget, TINY_MODEL_PARAMS, read_budget};
 pub use cache::{AnswerCache, CACHE_ENV, CacheKey};
 pub use client::{
     DEFAULT_API_KEY_ENV, DEFAULT_DEADLINE, OpenAiClient, OpenAiClientBuilder, RetryEvent, RetryHook,

@@ -62,6 +62,7 @@ pub mod metrics;
 pub mod mlp;
 pub mod peft;
 mod persist;
+pub mod space;
 pub mod text;
 pub mod train;
 
@@ -74,6 +75,7 @@ pub use error::{Error, Result};
 pub use metrics::{accuracy, argmax, argmax_rows, cross_entropy};
 pub use mlp::{Mlp, MlpActivation, MlpFamily, MlpSpec};
 pub use peft::{PeftAdapterConfig, save_merged, save_peft_adapter};
+pub use space::{MlpArchitecture, MlpSpace};
 pub use text::{
     PrefixFeatures, TextLoraBatch, TextLoraConfig, TextLoraFamily, TextLoraModule, encode_prefix,
 };

@@ -5,7 +5,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use modelgpt_core::{GeneratedParams, Modality, TargetFamily};
-use modelgpt_targets::{MlpActivation, MlpFamily, MlpSpec};
+use modelgpt_targets::{MlpActivation, MlpArchitecture, MlpFamily, MlpSpec};
 use serde::{Deserialize, Serialize};
 
 use super::general::{GeneralHyperNet, GeneralHyperNetConfig, MlpTensors, TaskContext};
@@ -287,6 +287,56 @@ impl HyperNet {
                 ctx.requirement.clone(),
             ),
             HyperNet::Kernel(k) => k.forward(ctx),
+        }
+    }
+
+    /// The member of the MLP family [`generate_tensors`](Self::generate_tensors) writes for a
+    /// sample of `n_rows` rows (kernel mode widens it with the rows; the other modes always
+    /// write their configured depth and width).
+    pub fn default_architecture(&self, n_rows: usize) -> MlpArchitecture {
+        match self {
+            HyperNet::General(h) => MlpArchitecture::new(h.target_depth(), h.target_width()),
+            HyperNet::Paper(p) => MlpArchitecture::new(p.target_depth(), p.target_width()),
+            HyperNet::Kernel(k) => k.default_architecture(n_rows),
+        }
+    }
+
+    /// Generates member `arch` of the MLP family for task `name`, in one forward pass. Kernel
+    /// mode writes any member ([`KernelHyperNet::forward_arch`]); the general and paper modes
+    /// only their [default](Self::default_architecture).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a member the mode cannot write;
+    /// as [`generate_tensors`](Self::generate_tensors).
+    pub fn generate_tensors_arch(
+        &self,
+        name: &str,
+        ctx: &TaskContext,
+        arch: MlpArchitecture,
+    ) -> Result<MlpTensors> {
+        match self {
+            HyperNet::Kernel(k) => k.forward_arch(ctx, Some(arch)),
+            _ if arch == self.default_architecture(ctx.support_y.len()) => {
+                self.generate_tensors(name, ctx)
+            }
+            _ => Err(crate::Error::InvalidInput {
+                what: format!("architecture {arch}"),
+                reason: format!(
+                    "only kernel mode writes any member of the MLP family; this {} hypernetwork \
+                     writes {}",
+                    self.mode().as_str(),
+                    self.default_architecture(ctx.support_y.len())
+                ),
+            }),
+        }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> HyperMode {
+        match self {
+            HyperNet::General(_) => HyperMode::General,
+            HyperNet::Paper(_) => HyperMode::Paper,
+            HyperNet::Kernel(_) => HyperMode::Kernel,
         }
     }
 }

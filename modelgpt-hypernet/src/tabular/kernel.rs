@@ -47,8 +47,9 @@ use rand::{RngExt, SeedableRng};
 use super::general::{MlpTensors, TaskContext};
 use super::sample::{N_CLASS_STATS, N_FEATURE_STATS};
 use crate::error::{Error, Result};
-use crate::head::{Classes, corrected_head, shrinkage_target};
+use crate::head::{Classes, corrected_head, moments, shrinkage_target};
 use crate::trunk::{SLOPE, Trunk, TrunkConfig};
+use modelgpt_targets::MlpArchitecture;
 
 /// Width of the projected name embeddings.
 const D_NAME: usize = 16;
@@ -182,21 +183,51 @@ impl KernelHyperNet {
     }
 
     /// Generates the tensors of the MLP `[d] → ReLU[2p] → [K]` in one forward pass: input layer
-    /// `(W₁ [d, 2p], b₁ [2p])`, then the class head `(W_out [2p, K], b_out [K])`.
+    /// `(W₁ [d, 2p], b₁ [2p])`, then the class head `(W_out [2p, K], b_out [K])`, with `p`
+    /// from the sample's rows ([`KernelHyperNetConfig::directions_for`]). The default member;
+    /// [`KernelHyperNet::forward_arch`] writes any other.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a context without rows or with a label out of range.
     pub fn forward(&self, ctx: &TaskContext) -> Result<MlpTensors> {
-        let device = ctx.support_x.device();
-        let d = ctx.n_features();
-        let k = ctx.n_classes();
-        let n = ctx.support_y.len();
+        self.forward_arch(ctx, None)
+    }
+
+    /// The member of the MLP family this generator writes by default for a sample of `n_rows`
+    /// rows: one hidden layer of `2 · directions_for(n_rows)` units.
+    pub fn default_architecture(&self, n_rows: usize) -> MlpArchitecture {
         let p = directions_for(
-            n,
+            n_rows,
             self.n_directions,
             self.max_directions,
             self.rows_per_direction,
         );
+        MlpArchitecture::new(1, 2 * p)
+    }
+
+    /// Generates the tensors of member `arch` of the MLP family (`None`: the
+    /// [default](Self::default_architecture)) in one forward pass, input layer first.
+    ///
+    /// - depth 0: the corrected shrunk discriminant of the sample in the input space;
+    /// - depth 1: the module docs' network with `p = width / 2` directions;
+    /// - depth ≥ 2: layer 1 as for depth 1, then every further layer is again `width / 2`
+    ///   mirrored hinge pairs on the previous layer's units (directions: the diagonal
+    ///   discriminant of the previous units, standard normal and row-pair differences, each
+    ///   scaled by the units' spread; anchors at sample rows), and the class head is the
+    ///   corrected shrunk discriminant of the last layer's units.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a context without rows, a label out of range, or an odd
+    /// hidden width.
+    pub fn forward_arch(
+        &self,
+        ctx: &TaskContext,
+        arch: Option<MlpArchitecture>,
+    ) -> Result<MlpTensors> {
+        let device = ctx.support_x.device();
+        let d = ctx.n_features();
+        let k = ctx.n_classes();
+        let n = ctx.support_y.len();
         if n == 0 || ctx.support_x.dims() != [n, d] {
             return Err(Error::InvalidInput {
                 what: "task context".into(),
@@ -212,9 +243,62 @@ impl KernelHyperNet {
                 reason: format!("label {bad} out of range for {k} classes"),
             });
         }
+        let arch = arch.unwrap_or_else(|| self.default_architecture(n));
+        if arch.depth > 0 && (arch.width < 2 || arch.width % 2 == 1) {
+            return Err(Error::InvalidInput {
+                what: format!("architecture {arch}"),
+                reason: "kernel mode writes hidden units in mirrored pairs: the width must be \
+                         even and at least 2"
+                    .into(),
+            });
+        }
+        let p = arch.width / 2;
         let z = self.trunk.forward(ctx.requirement.clone()); // [1, D]
         let differentiable = z.is_require_grad();
         let dz = z.dims()[1];
+        let classes = Classes::new(&ctx.support_y, k, &device);
+        // The class head of the last layer's statistics, with the learned corrections.
+        let head = |s: Tensor<2>, means: Tensor<2>, fourth: Tensor<1>| -> Result<Head> {
+            let (gamma_lw, mu) = shrinkage_target(&s, fourth, n)?;
+            let task_stats = Tensor::<2>::from_data(
+                TensorData::new(
+                    vec![
+                        (n as f32).ln() / 8.0,
+                        (d as f32).ln() / 4.0,
+                        (k as f32).ln() / 2.0,
+                        gamma_lw as f32,
+                    ],
+                    [1, N_TASK_STATS],
+                ),
+                &device,
+            );
+            let t = self.task_2.forward(leaky_relu(
+                self.task_1
+                    .forward(Tensor::cat(vec![z.clone(), task_stats], 1)),
+                SLOPE,
+            )); // [1, 2]
+            let cname = self.class_name.forward(ctx.label_names.clone());
+            let cin = Tensor::cat(
+                vec![cname, ctx.class_stats.clone(), z.clone().expand([k, dz])],
+                1,
+            );
+            let delta = self
+                .class_2
+                .forward(leaky_relu(self.class_1.forward(cin), SLOPE)); // [k, 1]
+            corrected_head(
+                s,
+                means,
+                t,
+                delta,
+                (gamma_lw, mu),
+                &classes.counts,
+                differentiable,
+            )
+        };
+        if arch.depth == 0 {
+            let (means, s, fourth) = moments(ctx.support_x.clone(), &classes);
+            return Ok(vec![head(s, means, fourth)?]);
+        }
 
         // Per-feature relevance scales.
         let fname = self.feat_name.forward(ctx.feature_names.clone());
@@ -254,27 +338,7 @@ impl KernelHyperNet {
         // hinge bisects the pair.
         let xs = host(ctx.support_x.clone())?; // [n, d]
         let n_pairs = ((p - n_lda) as f64 * self.pair_fraction.clamp(0.0, 1.0)).round() as usize;
-        let mut anchor_pts = vec![0f32; p * d];
-        for h in 0..p {
-            let a = rng.random_range(0..n);
-            let row_a = &xs[a * d..(a + 1) * d];
-            if h >= p - n_pairs {
-                let mut b = rng.random_range(0..n);
-                for _ in 0..8 {
-                    if ctx.support_y[b] != ctx.support_y[a] {
-                        break;
-                    }
-                    b = rng.random_range(0..n);
-                }
-                let row_b = &xs[b * d..(b + 1) * d];
-                for j in 0..d {
-                    v[j * p + h] = row_a[j] - row_b[j];
-                    anchor_pts[h * d + j] = 0.5 * (row_a[j] + row_b[j]);
-                }
-            } else {
-                anchor_pts[h * d..(h + 1) * d].copy_from_slice(row_a);
-            }
-        }
+        let anchor_pts = pair_directions(&mut v, &xs, &ctx.support_y, d, p, n_pairs, &mut rng);
         let v = Tensor::<2>::from_data(TensorData::new(v, [d, p]), &device) * g;
         // The epsilon inside the root keeps the gradient finite for a zero direction (x_a = x_b).
         let norms = (v.clone().powf_scalar(2.0).sum_dim(0) + 1e-12).sqrt(); // [1, p]
@@ -318,90 +382,200 @@ impl KernelHyperNet {
         let v = v * Tensor::cat(parts, 1); // [d, p]
         let xa = Tensor::<2>::from_data(TensorData::new(anchor_pts, [p, d]), &device);
         let u = (xa * v.clone().transpose()).sum_dim(1).reshape([p]); // v_h · x_{a_h}
-        let w1 = Tensor::cat(vec![v.clone(), -v.clone()], 1); // [d, 2p]
-        let b1 = Tensor::cat(vec![-u.clone(), u.clone()], 0); // [2p]
 
-        // The discriminant in the space of the hidden units. The units come in mirrored pairs:
-        // with t = X V − u (the pre-activations of the first half) and r = relu(t), the second
-        // half is relu(−t) = r − t. Every statistic of φ = [r, r − t] follows from those of r and
-        // t, and t is linear in X, so the within-class covariance costs one n·p² product
-        // instead of n·(2p)²:
-        //   S = [[A, A − B], [(A − B)ᵀ, A − B − Bᵀ + C]],  A = S_rr, B = S_rt, C = S_tt,
-        // with S_rt = (r_cᵀ X_c) V and S_tt = Vᵀ S_x V when the features are fewer than the
-        // directions (X_c: the class-centred rows).
-        let classes = Classes::new(&ctx.support_y, k, &device);
-        let class_means = |m: Tensor<2>| classes.means(m);
-        let x = ctx.support_x.clone();
-        let t = x.clone().matmul(v.clone()) - u.clone().reshape([1, p]); // [n, p]
-        let r = relu(t.clone()); // [n, p]
-        let means_r = class_means(r.clone()); // [k, p]
-        let means_t = class_means(t.clone()); // [k, p]
-        let rc = classes.centre(r, means_r.clone()); // [n, p]
-        let nf = n as f64;
-        let (tc, s_rt, s_tt) = if d < p {
-            let xc = classes.centre(x.clone(), class_means(x)); // [n, d]
-            let s_x = xc.clone().transpose().matmul(xc.clone()) / nf; // [d, d]
-            let s_rt = rc.clone().transpose().matmul(xc.clone()).matmul(v.clone()) / nf;
-            let s_tt = v.clone().transpose().matmul(s_x).matmul(v.clone());
-            (xc.matmul(v.clone()), s_rt, s_tt)
-        } else {
-            let tc = classes.centre(t, means_t.clone()); // [n, p]
-            let s_rt = rc.clone().transpose().matmul(tc.clone()) / nf;
-            let s_tt = tc.clone().transpose().matmul(tc.clone()) / nf;
-            (tc, s_rt, s_tt)
-        };
-        let s_rr = rc.clone().transpose().matmul(rc.clone()) / nf; // [p, p]
-        let a_b = s_rr.clone() - s_rt.clone();
-        let s = Tensor::cat(
-            vec![
-                Tensor::cat(vec![s_rr, a_b.clone()], 1),
-                Tensor::cat(
-                    vec![a_b.clone().transpose(), a_b - s_rt.transpose() + s_tt],
-                    1,
-                ),
-            ],
-            0,
-        ); // [2p, 2p]
-        let means = Tensor::cat(vec![means_r.clone(), means_r - means_t], 1); // [k, 2p]
-        // ‖φ_c,i‖² = ‖r_c,i‖² + ‖r_c,i − t_c,i‖² for the Ledoit–Wolf fourth moment.
-        let row_sq = rc.clone().powf_scalar(2.0).sum_dim(1) + (rc - tc).powf_scalar(2.0).sum_dim(1);
-        let fourth = row_sq.powf_scalar(2.0).sum(); // [1]
-
-        let (gamma_lw, mu) = shrinkage_target(&s, fourth, n)?;
-
-        let task_stats = Tensor::<2>::from_data(
-            TensorData::new(
-                vec![
-                    (n as f32).ln() / 8.0,
-                    (d as f32).ln() / 4.0,
-                    (k as f32).ln() / 2.0,
-                    gamma_lw as f32,
-                ],
-                [1, N_TASK_STATS],
-            ),
-            &device,
-        );
-        let t = self.task_2.forward(leaky_relu(
-            self.task_1
-                .forward(Tensor::cat(vec![z.clone(), task_stats], 1)),
-            SLOPE,
-        )); // [1, 2]
-        let cname = self.class_name.forward(ctx.label_names.clone());
-        let cin = Tensor::cat(vec![cname, ctx.class_stats.clone(), z.expand([k, dz])], 1);
-        let delta = self
-            .class_2
-            .forward(leaky_relu(self.class_1.forward(cin), SLOPE)); // [k, 1]
-        let (w_out, b_out) = corrected_head(
-            s,
-            means,
-            t,
-            delta,
-            (gamma_lw, mu),
-            &classes.counts,
-            differentiable,
-        )?; // [2p, k], [k]
-        Ok(vec![(w1, b1), (w_out, b_out)])
+        let mut layers: MlpTensors = Vec::with_capacity(arch.depth + 1);
+        let mut input = ctx.support_x.clone();
+        let (mut v, mut u) = (v, u);
+        for layer in 1..=arch.depth {
+            let w = Tensor::cat(vec![v.clone(), -v.clone()], 1); // [d_in, 2p]
+            let b = Tensor::cat(vec![-u.clone(), u.clone()], 0); // [2p]
+            if layer == arch.depth {
+                let (s, means, fourth) = mirrored_moments(input, v, u, &classes);
+                layers.push((w, b));
+                layers.push(head(s, means, fourth)?);
+                break;
+            }
+            let phi = relu(input.matmul(w.clone()) + b.clone().reshape([1, 2 * p])); // [n, 2p]
+            layers.push((w, b));
+            let (vn, un) =
+                deep_directions(&phi, &ctx.support_y, k, p, self.pair_fraction, &mut rng)?;
+            v = vn;
+            u = un;
+            input = phi;
+        }
+        Ok(layers)
     }
+}
+
+/// A generated class head `(W_out [h, K], b_out [K])`.
+type Head = (Tensor<2>, Tensor<1>);
+
+/// Writes `n_pairs` row-pair directions `x_a − x_b` (rows of different classes where the draw
+/// finds them) into the last columns of `v` (`[d, p]` row-major) and returns the anchors
+/// (`[p, d]` row-major): the pair's midpoint for those, a random row for the others.
+fn pair_directions(
+    v: &mut [f32],
+    xs: &[f32],
+    y: &[usize],
+    d: usize,
+    p: usize,
+    n_pairs: usize,
+    rng: &mut StdRng,
+) -> Vec<f32> {
+    let n = y.len();
+    let mut anchor_pts = vec![0f32; p * d];
+    for h in 0..p {
+        let a = rng.random_range(0..n);
+        let row_a = &xs[a * d..(a + 1) * d];
+        if h >= p - n_pairs {
+            let mut b = rng.random_range(0..n);
+            for _ in 0..8 {
+                if y[b] != y[a] {
+                    break;
+                }
+                b = rng.random_range(0..n);
+            }
+            let row_b = &xs[b * d..(b + 1) * d];
+            for j in 0..d {
+                v[j * p + h] = row_a[j] - row_b[j];
+                anchor_pts[h * d + j] = 0.5 * (row_a[j] + row_b[j]);
+            }
+        } else {
+            anchor_pts[h * d..(h + 1) * d].copy_from_slice(row_a);
+        }
+    }
+    anchor_pts
+}
+
+/// Directions `[h, p]` and offsets `[p]` of a further hidden layer on the units `phi`
+/// (`[n, h]`) of the previous one: the diagonal discriminant directions `(μ_c − μ̄) / σ²` of
+/// the units (as many as fit in `p / 4`), standard normal directions and row-pair differences
+/// (`pair_fraction` of the rest), every one scaled by the units' spread (units that never vary
+/// get no weight) and of unit length, anchored at sample rows.
+fn deep_directions(
+    phi: &Tensor<2>,
+    y: &[usize],
+    k: usize,
+    p: usize,
+    pair_fraction: f64,
+    rng: &mut StdRng,
+) -> Result<(Tensor<2>, Tensor<1>)> {
+    let device = phi.device();
+    let [n, h] = phi.dims();
+    let xs = host(phi.clone().detach())?; // [n, h]
+    let mut mean = vec![0f64; h];
+    let mut class_mean = vec![0f64; k * h];
+    let mut counts = vec![0usize; k];
+    for (r, &c) in y.iter().enumerate() {
+        counts[c] += 1;
+        for j in 0..h {
+            let x = f64::from(xs[r * h + j]);
+            mean[j] += x;
+            class_mean[c * h + j] += x;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let mut var = vec![0f64; h];
+    for r in 0..n {
+        for j in 0..h {
+            let e = f64::from(xs[r * h + j]) - mean[j];
+            var[j] += e * e;
+        }
+    }
+    let inv_sd: Vec<f32> = var
+        .iter()
+        .map(|v| {
+            let sd = (v / n as f64).sqrt();
+            if sd > 1e-6 { (1.0 / sd) as f32 } else { 0.0 }
+        })
+        .collect();
+    let present: Vec<usize> = (0..k).filter(|&c| counts[c] > 0).collect();
+    let n_lda = present.len().min(p / 4);
+    let n_pairs = ((p - n_lda) as f64 * pair_fraction.clamp(0.0, 1.0)).round() as usize;
+    let mut v = normals(rng, h * p); // [h, p]
+    for (col, &c) in present.iter().take(n_lda).enumerate() {
+        for j in 0..h {
+            let diff = class_mean[c * h + j] / counts[c] as f64 - mean[j];
+            v[j * p + col] = (diff * f64::from(inv_sd[j])) as f32;
+        }
+    }
+    let anchors = pair_directions(&mut v, &xs, y, h, p, n_pairs, rng);
+    // Spread scaling (the discriminant block becomes (μ_c − μ̄) / σ²) and unit length.
+    for col in 0..p {
+        let mut norm = 0f32;
+        for j in 0..h {
+            let x = &mut v[j * p + col];
+            *x *= inv_sd[j];
+            norm += *x * *x;
+        }
+        let norm = norm.sqrt().max(1e-12);
+        for j in 0..h {
+            v[j * p + col] /= norm;
+        }
+    }
+    let mut u = vec![0f32; p];
+    for (col, u_col) in u.iter_mut().enumerate() {
+        *u_col = (0..h).map(|j| v[j * p + col] * anchors[col * h + j]).sum();
+    }
+    Ok((
+        Tensor::from_data(TensorData::new(v, [h, p]), &device),
+        Tensor::from_data(TensorData::new(u, [p]), &device),
+    ))
+}
+
+/// Within-class covariance `S` (`[2p, 2p]`), class means (`[k, 2p]`) and the Ledoit–Wolf fourth
+/// moment of the mirrored hinge units `φ = [relu(t), relu(−t)]`, `t = x v − u`, of the rows `x`
+/// (`[n, d]`).
+///
+/// With `r = relu(t)` the second half is `relu(−t) = r − t`. Every statistic of `φ = [r, r − t]`
+/// follows from those of `r` and `t`, and `t` is linear in `x`, so the covariance costs one
+/// `n·p²` product instead of `n·(2p)²`:
+/// `S = [[A, A − B], [(A − B)ᵀ, A − B − Bᵀ + C]]`, `A = S_rr`, `B = S_rt`, `C = S_tt`,
+/// with `S_rt = (r_cᵀ x_c) v` and `S_tt = vᵀ S_x v` when the inputs are fewer than the
+/// directions (`x_c`: the class-centred rows).
+fn mirrored_moments(
+    x: Tensor<2>,
+    v: Tensor<2>,
+    u: Tensor<1>,
+    classes: &Classes,
+) -> (Tensor<2>, Tensor<2>, Tensor<1>) {
+    let [n, d] = x.dims();
+    let p = v.dims()[1];
+    let t = x.clone().matmul(v.clone()) - u.reshape([1, p]); // [n, p]
+    let r = relu(t.clone()); // [n, p]
+    let means_r = classes.means(r.clone()); // [k, p]
+    let means_t = classes.means(t.clone()); // [k, p]
+    let rc = classes.centre(r, means_r.clone()); // [n, p]
+    let nf = n as f64;
+    let (tc, s_rt, s_tt) = if d < p {
+        let xc = classes.centre(x.clone(), classes.means(x)); // [n, d]
+        let s_x = xc.clone().transpose().matmul(xc.clone()) / nf; // [d, d]
+        let s_rt = rc.clone().transpose().matmul(xc.clone()).matmul(v.clone()) / nf;
+        let s_tt = v.clone().transpose().matmul(s_x).matmul(v.clone());
+        (xc.matmul(v), s_rt, s_tt)
+    } else {
+        let tc = classes.centre(t, means_t.clone()); // [n, p]
+        let s_rt = rc.clone().transpose().matmul(tc.clone()) / nf;
+        let s_tt = tc.clone().transpose().matmul(tc.clone()) / nf;
+        (tc, s_rt, s_tt)
+    };
+    let s_rr = rc.clone().transpose().matmul(rc.clone()) / nf; // [p, p]
+    let a_b = s_rr.clone() - s_rt.clone();
+    let s = Tensor::cat(
+        vec![
+            Tensor::cat(vec![s_rr, a_b.clone()], 1),
+            Tensor::cat(
+                vec![a_b.clone().transpose(), a_b - s_rt.transpose() + s_tt],
+                1,
+            ),
+        ],
+        0,
+    ); // [2p, 2p]
+    let means = Tensor::cat(vec![means_r.clone(), means_r - means_t], 1); // [k, 2p]
+    // ‖φ_c,i‖² = ‖r_c,i‖² + ‖r_c,i − t_c,i‖² for the Ledoit–Wolf fourth moment.
+    let row_sq = rc.clone().powf_scalar(2.0).sum_dim(1) + (rc - tc).powf_scalar(2.0).sum_dim(1);
+    let fourth = row_sq.powf_scalar(2.0).sum(); // [1]
+    (s, means, fourth)
 }
 
 #[cfg(test)]
@@ -480,6 +654,31 @@ mod tests {
         let spec = config.spec_for(&tensors).unwrap();
         assert_eq!(spec.hidden, vec![30]);
         assert!(config.family_and_params(tensors).is_ok());
+    }
+
+    #[test]
+    fn every_member_of_the_space_is_written() {
+        let device = test_device();
+        let (x, y) = xor(300, 8);
+        let ctx = context(&x, &y, &device);
+        let config = HyperNetConfig::kernel(E);
+        let hyper = config.init(&device);
+        let (xt, yt) = xor(400, 99);
+        let xt = Tensor::<2>::from_data(TensorData::new(xt, [400, 3]), &device);
+        for arch in modelgpt_targets::MlpSpace::default().candidates() {
+            let tensors = hyper.generate_tensors_arch("xor", &ctx, arch).unwrap();
+            assert_eq!(tensors.len(), arch.depth + 1, "{arch}");
+            let (family, params) = config.family_and_params(tensors).unwrap();
+            assert_eq!(family.mlp_spec().hidden, arch.hidden(), "{arch}");
+            let acc = accuracy(family.try_forward_with(&params, xt.clone()).unwrap(), &yt).unwrap();
+            if arch.depth == 0 {
+                assert!(acc < 0.7, "a linear model cannot solve XOR: {acc}");
+            } else if arch.width >= 128 {
+                assert!(acc > 0.9, "{arch} on XOR: {acc}");
+            }
+        }
+        let odd = MlpArchitecture::new(1, 7);
+        assert!(hyper.generate_tensors_arch("xor", &ctx, odd).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`paper`]: the paper's per-task heads, training tasks only ([`PaperHyperNet`]).
 //! - [`hypernet`]: either design behind one type ([`HyperNet`], [`HyperNetConfig`]).
 //! - [`sample`]: what the general mode reads from the user's rows ([`TaskSample`]).
+//! - [`select`]: which member of the MLP family to generate ([`ArchSelector`]).
 //! - [`tasks`]: catalog tasks prepared for meta-training ([`PreparedTask`]).
 //! - [`meta`]: meta-training ([`MetaTrainer`], paper Algorithm 1 and end-to-end).
 //! - [`facade`]: [`TabularModelGpt`] and [`TailoredTabularModel`].
@@ -18,6 +19,7 @@ pub mod kernel;
 pub mod meta;
 pub mod paper;
 pub mod sample;
+pub mod select;
 pub mod tasks;
 
 pub use facade::{
@@ -33,6 +35,11 @@ pub use meta::{
 };
 pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
+pub use select::{
+    ArchConstraints, ArchSelector, ArchSelectorConfig, ArchitectureChoice, Ranked, SelectorExample,
+    SelectorQuality, SelectorTrainConfig, SelectorTrainReport, TaskMeta, select_architecture,
+    selector_quality, spearman, train_selector,
+};
 pub use tasks::{
     MAX_NAME_CHARS, PreparedTask, SplitData, TaskView, build_context, class_text, feature_text,
 };

@@ -99,6 +99,16 @@ pub struct PaperHyperNet {
 }
 
 impl PaperHyperNet {
+    /// Width of the generated hidden layers.
+    pub fn target_width(&self) -> usize {
+        self.target_width
+    }
+
+    /// Number of generated hidden layers.
+    pub fn target_depth(&self) -> usize {
+        self.hidden.len() + 1
+    }
+
     /// Tasks this network can generate for.
     pub fn tasks(&self) -> &[PaperTask] {
         &self.tasks
