@@ -311,6 +311,16 @@ impl ArchSelector {
     }
 }
 
+/// The selection rule: the index of the candidate with the fewest parameters among those
+/// scored within `tolerance` of the best (the first such on ties; 0 for no candidates).
+fn pick(scores: &[f32], n_params: &[usize], tolerance: f32) -> usize {
+    let best = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    (0..scores.len())
+        .filter(|&i| scores[i] >= best - tolerance)
+        .min_by_key(|&i| n_params[i])
+        .unwrap_or(0)
+}
+
 /// Decides which member of `space` to generate for the task `meta` describes.
 ///
 /// - a fixed `constraints.architecture` is generated as asked (it must fit `max_params`);
@@ -368,13 +378,9 @@ pub fn select_architecture(
     match selector {
         Some((sel, cfg)) => {
             let ranking = sel.rank(meta, requirement, &fits)?;
-            let best = ranking[0].score;
-            let chosen = ranking
-                .iter()
-                .filter(|r| r.score >= best - cfg.tolerance)
-                .min_by_key(|r| r.n_params)
-                .map(|r| r.architecture)
-                .unwrap_or(ranking[0].architecture);
+            let scores: Vec<f32> = ranking.iter().map(|r| r.score).collect();
+            let params: Vec<usize> = ranking.iter().map(|r| r.n_params).collect();
+            let chosen = ranking[pick(&scores, &params, cfg.tolerance)].architecture;
             Ok(ArchitectureChoice {
                 chosen,
                 how: "selector".into(),
@@ -543,12 +549,9 @@ pub fn selector_quality(
             .try_into_data()?
             .convert::<f32>()
             .try_into_vec::<f32>()?;
-        let best = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let (d, k) = (t.meta.n_features, t.meta.n_classes);
-        let chosen = (0..s.len())
-            .filter(|&i| s[i] >= best - config.tolerance)
-            .min_by_key(|&i| t.candidates[i].n_params(d, k))
-            .unwrap_or(0);
+        let params: Vec<usize> = t.candidates.iter().map(|a| a.n_params(d, k)).collect();
+        let chosen = pick(&s, &params, config.tolerance);
         let oracle = t.accuracy.iter().copied().fold(0f32, f32::max);
         q.spearman += spearman(&s, &t.accuracy);
         q.chosen_acc += f64::from(t.accuracy[chosen]);
