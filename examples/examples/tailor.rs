@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example tailor -- --csv TRAIN.csv --target COLUMN [--description TEXT]
-//!     [--test-csv TEST.csv] [--finetune-epochs N] [--out DIR] [--json]
+//!     [--test-csv TEST.csv] [--finetune-epochs N] [--max-params N] [--architecture NAME]
+//!     [--out DIR] [--json]
 //! cargo run --release --example tailor -- --model DIR --csv NEW.csv [--json]
 //! ```
 //!
@@ -10,6 +11,12 @@
 //! template writer by default, or an OpenAI-compatible endpoint with `--endpoint URL --llm-model
 //! NAME`. The hypernetwork is the one shipped with `modelgpt-hypernet`
 //! ([`modelgpt_hypernet::shipped::tabular`]): nothing is meta-trained here.
+//!
+//! The architecture (`linear` or `mlp-{depth}x{width}`) is chosen per table by the shipped
+//! selector ([`modelgpt_hypernet::shipped::tabular_selector`]) within a parameter budget: the
+//! smaller of `--max-params` and a budget the description states ("under 5,000 parameters", "a
+//! tiny model for a microcontroller"; read by the Requirement Generator). `--architecture NAME`
+//! generates a fixed member instead. A budget no member meets is an error naming it.
 
 use std::path::PathBuf;
 
@@ -18,7 +25,8 @@ use clap::Parser;
 use modelgpt_core::Requirement;
 use modelgpt_core::data::{CsvOptions, Split, TabularDataset, read_csv_table};
 use modelgpt_examples::{device, load_encoder, requirement_generator};
-use modelgpt_hypernet::{TabularModelGpt, TailoredTabularModel};
+use modelgpt_hypernet::{ArchConstraints, TabularModelGpt, TailoredTabularModel};
+use modelgpt_targets::MlpArchitecture;
 use modelgpt_targets::train::TrainConfig;
 use serde_json::json;
 
@@ -40,11 +48,18 @@ struct Args {
     /// ModelGPT-F: finetune the generated model this many epochs on the training CSV.
     #[arg(long, default_value_t = 0)]
     finetune_epochs: usize,
+    /// Most parameters the generated model may have.
+    #[arg(long)]
+    max_params: Option<usize>,
+    /// Generate this member of the MLP family instead of letting the selector choose:
+    /// `linear` or `mlp-DEPTHxWIDTH` (e.g. `mlp-1x256`).
+    #[arg(long)]
+    architecture: Option<MlpArchitecture>,
     /// Save the model to this folder.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Predict with a saved model instead of generating one.
-    #[arg(long, conflicts_with_all = ["target", "test_csv", "out", "finetune_epochs"])]
+    #[arg(long, conflicts_with_all = ["target", "test_csv", "out", "finetune_epochs", "max_params", "architecture"])]
     model: Option<PathBuf>,
     /// OpenAI-compatible endpoint for the requirement (e.g. http://127.0.0.1:8080/v1).
     #[arg(long)]
@@ -134,7 +149,22 @@ fn main() -> Result<()> {
         .encoder(Box::new(encoder))
         .shipped()
         .build(&device)?;
-    let mut model = mgpt.generate(&data, &requirement)?;
+    // The budget: the tighter of the flag and what the description states.
+    let max_params = match (args.max_params, generated.budget.as_ref()) {
+        (Some(a), Some(b)) => Some(a.min(b.max_params)),
+        (a, b) => a.or(b.map(|b| b.max_params)),
+    };
+    if let (Some(b), false) = (generated.budget.as_ref(), args.json) {
+        eprintln!(
+            "note: the description asks for at most {} parameters (\"{}\")",
+            b.max_params, b.phrase
+        );
+    }
+    let constraints = ArchConstraints {
+        max_params,
+        architecture: args.architecture,
+    };
+    let mut model = mgpt.generate_with(&data, &requirement, &constraints)?;
     let timing = model.timing();
 
     if args.finetune_epochs > 0 {
@@ -173,6 +203,9 @@ fn main() -> Result<()> {
                 "dropped_classes": read.dropped_classes,
                 "n_features": model.mlp().d_input(),
                 "n_classes": data.n_classes(),
+                "architecture": model.architecture().name(),
+                "n_params": model.n_params(),
+                "max_params": max_params,
                 "generation_ms": timing.total_ms(),
                 "test_accuracy": test_accuracy,
             })
@@ -180,7 +213,10 @@ fn main() -> Result<()> {
     } else {
         println!("requirement: {requirement}");
         println!(
-            "generated an MLP for {} rows, {} features, {} classes in {:.2} ms (prepare {:.2}, encode {:.2}, hypernetwork {:.3})",
+            "generated {} ({} parameters{}) for {} rows, {} features, {} classes in {:.2} ms (prepare {:.2}, encode {:.2}, hypernetwork {:.3})",
+            model.architecture(),
+            model.n_params(),
+            max_params.map_or(String::new(), |b| format!(", budget {b}")),
             data.n_rows(),
             model.mlp().d_input(),
             data.n_classes(),

@@ -123,6 +123,9 @@ fn main() -> Result<()> {
     let support_ms = timing.prepare_ms;
     let labels = tailored.labels().to_vec();
     let k = labels.len();
+    // The text family's member is fixed (LoRA rank and layers of the shipped hypernetwork).
+    let architecture = modelgpt_core::TailoredModel::architecture(&tailored);
+    let n_params = modelgpt_core::TailoredModel::n_generated_params(&tailored);
 
     let mut test_accuracy = None;
     let mut predictions = Vec::new();
@@ -184,6 +187,7 @@ fn main() -> Result<()> {
             "{}",
             serde_json::json!({
                 "requirement": requirement, "n_classes": k, "labels": labels,
+                "architecture": architecture, "n_params": n_params,
                 "generation_ms": generation_ms, "support_encoding_ms": support_ms, "test_accuracy": test_accuracy,
             })
         );

@@ -98,6 +98,10 @@ pub trait TailoredModel {
     /// Number of parameters that were generated.
     fn n_generated_params(&self) -> usize;
 
+    /// The member of its target family, by name: `linear` or `mlp-{depth}x{width}` for an MLP,
+    /// `lora-r{rank}-l{layers}` for a MiniLM LoRA adapter, `cnn-{channels}-k{kernel}` for a CNN.
+    fn architecture(&self) -> String;
+
     /// Predicted class indices, one per input.
     ///
     /// # Errors

@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | `tabular-kernel-end_to_end` | kernel mode, end-to-end rule: the default tabular generator | [`tabular`] |
 //! | `tabular-general-end_to_end`, `tabular-general-delta`, `tabular-paper-end_to_end`, `tabular-paper-delta` | the other variants of the tabular report | [`tabular_variant`] |
+//! | `tabular-selector` | the architecture selector: which member of the MLP family the kernel generator writes | [`tabular_selector`] |
 //! | `text` | LoRA adapters + head for all-MiniLM-L6-v2 | [`text`] |
 //!
 //! Each was meta-trained on the catalog's seen tasks (the held-out tasks of the reports were never
@@ -17,6 +18,9 @@
 //! ```text
 //! cargo run --release -p modelgpt-experiments --bin checkpoints
 //! ```
+//!
+//! The selector is trained on outcomes measured with the shipped kernel generator, by
+//! `cargo run --release -p modelgpt-experiments --bin architecture`.
 //!
 //! ```
 //! use burn::tensor::Device;
@@ -38,7 +42,10 @@ use serde::de::DeserializeOwned;
 
 use crate::checkpoint::{MANIFEST_FILE, Manifest, WEIGHTS_FILE, load_weights_from_bytes};
 use crate::error::{Error, Result};
-use crate::tabular::{HyperMode, HyperNet, HyperNetConfig, MetaRule, MetaTrainReport};
+use crate::tabular::{
+    ArchSelector, ArchSelectorConfig, HyperMode, HyperNet, HyperNetConfig, MetaRule,
+    MetaTrainReport, SelectorTrainReport,
+};
 use crate::text::{TextHyperNet, TextHyperNetConfig, TextMetaReport};
 
 /// One embedded checkpoint: its folder name and its two files.
@@ -73,6 +80,7 @@ const TABULAR_GENERAL_E2E: Embedded = embedded!("tabular-general-end_to_end");
 const TABULAR_GENERAL_DELTA: Embedded = embedded!("tabular-general-delta");
 const TABULAR_PAPER_E2E: Embedded = embedded!("tabular-paper-end_to_end");
 const TABULAR_PAPER_DELTA: Embedded = embedded!("tabular-paper-delta");
+const TABULAR_SELECTOR: Embedded = embedded!("tabular-selector");
 const TEXT: Embedded = embedded!("text");
 
 impl Embedded {
@@ -90,6 +98,13 @@ impl Embedded {
 
 /// A shipped tabular hypernetwork with its configuration and meta-training report.
 pub type ShippedTabular = (HyperNet, HyperNetConfig, Option<MetaTrainReport>);
+
+/// The shipped architecture selector with its configuration and training report.
+pub type ShippedSelector = (
+    ArchSelector,
+    ArchSelectorConfig,
+    Option<SelectorTrainReport>,
+);
 
 /// A shipped text hypernetwork with its configuration and meta-training report.
 pub type ShippedText = (TextHyperNet, TextHyperNetConfig, Option<TextMetaReport>);
@@ -146,6 +161,36 @@ pub fn tabular_variant(mode: HyperMode, rule: MetaRule, device: &Device) -> Resu
     )?;
     let report = report(manifest.report, e.origin(MANIFEST_FILE))?;
     Ok((hyper, manifest.config, report))
+}
+
+/// The shipped architecture selector of the tabular wing (scores every member of its
+/// [`ArchSelectorConfig::space`] for a task; see [`crate::tabular::select`]), on `device`, with
+/// its training report. It was trained on outcomes of the generator [`tabular`] returns.
+///
+/// ```
+/// use burn::tensor::Device;
+/// use modelgpt_hypernet::shipped;
+///
+/// let (selector, config, report) = shipped::tabular_selector(&Device::default())?;
+/// assert_eq!(config.space.candidates().len(), 22);
+/// assert!(report.is_some());
+/// # let _ = selector;
+/// # Ok::<(), modelgpt_hypernet::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`tabular`].
+pub fn tabular_selector(device: &Device) -> Result<ShippedSelector> {
+    let e = &TABULAR_SELECTOR;
+    let manifest: Manifest<ArchSelectorConfig> = e.manifest(Modality::Tabular)?;
+    manifest.config.validate()?;
+    let selector = load_weights_from_bytes(
+        manifest.config.init(device),
+        e.weights.to_vec(),
+        &e.origin(WEIGHTS_FILE),
+    )?;
+    let report = report(manifest.report, e.origin(MANIFEST_FILE))?;
+    Ok((selector, manifest.config, report))
 }
 
 /// The shipped text hypernetwork (LoRA adapters + head for all-MiniLM-L6-v2), with its
@@ -206,5 +251,13 @@ mod tests {
         let (_, config) = tabular(&device).unwrap();
         assert_eq!(config.mode, HyperMode::Kernel, "users get the kernel mode");
         assert!(tabular_variant(HyperMode::Kernel, MetaRule::Delta, &device).is_err());
+        let (_, sel, report) = tabular_selector(&device).unwrap();
+        let fresh = ArchSelectorConfig {
+            tolerance: sel.tolerance,
+            ..ArchSelectorConfig::new(384)
+        };
+        assert_eq!(sel, fresh, "the shipped selector is what the code builds");
+        let report = report.expect("the selector carries its training report");
+        assert!(report.valid.n_tasks > 0 && report.valid.spearman > 0.0);
     }
 }

@@ -122,6 +122,12 @@ pub struct CnnSpec {
 }
 
 impl CnnSpec {
+    /// `cnn-{channels}-k{kernel}`, channels joined by `x` (e.g. `cnn-8x16-k3`).
+    pub fn name(&self) -> String {
+        let ch: Vec<String> = self.channels.iter().map(ToString::to_string).collect();
+        format!("cnn-{}-k{}", ch.join("x"), self.kernel_size)
+    }
+
     /// Checks every value, and that the input survives `depth` poolings (each side at least
     /// `2^depth` pixels).
     ///

@@ -66,6 +66,16 @@ impl Default for TextLoraConfig {
 }
 
 impl TextLoraConfig {
+    /// `lora-r{rank}-l{layers}` (layers comma-separated, e.g. `lora-r8-l4,5`); `head-only`
+    /// for rank 0 or no adapted layer.
+    pub fn name(&self) -> String {
+        if self.rank == 0 || self.layers.is_empty() {
+            return "head-only".into();
+        }
+        let layers: Vec<String> = self.layers.iter().map(ToString::to_string).collect();
+        format!("lora-r{}-l{}", self.rank, layers.join(","))
+    }
+
     /// Sets the rank.
     pub fn with_rank(mut self, rank: usize) -> Self {
         self.rank = rank;

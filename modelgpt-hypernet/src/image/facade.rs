@@ -281,6 +281,10 @@ impl TailoredModel for TailoredImageModel {
         self.cnn.n_params()
     }
 
+    fn architecture(&self) -> String {
+        self.cnn.spec().name()
+    }
+
     fn predict(&self, images: &ImageDataset) -> Result<Vec<usize>> {
         TailoredImageModel::predict(self, images)
     }

@@ -10,14 +10,18 @@ use modelgpt_core::{
     GenerationTiming, Modality, ModelCustomizer, Requirement, RequirementEncoder, TailoredModel,
     TargetFamily,
 };
-use modelgpt_targets::Mlp;
 use modelgpt_targets::train::{
     EpochStats, LabeledRows, TrainConfig, TrainOutcome, predict, train_classifier,
 };
+use modelgpt_targets::{Mlp, MlpArchitecture, MlpSpace};
 use serde::{Deserialize, Serialize};
 
-use super::hypernet::{HyperNet, HyperNetConfig};
+use super::hypernet::{HyperMode, HyperNet, HyperNetConfig};
 use super::sample::TaskSample;
+use super::select::{
+    ArchConstraints, ArchSelector, ArchSelectorConfig, ArchitectureChoice, TaskMeta,
+    select_architecture,
+};
 use super::tasks::{build_context, class_text, feature_text};
 use crate::atomic::write_atomic;
 use crate::encode::EmbeddingCache;
@@ -40,6 +44,8 @@ pub struct TabularModelGptBuilder {
     hypernet: Option<(HyperNet, HyperNetConfig)>,
     checkpoint: Option<PathBuf>,
     shipped: bool,
+    selector: Option<(ArchSelector, ArchSelectorConfig)>,
+    without_selector: bool,
 }
 
 impl TabularModelGptBuilder {
@@ -64,22 +70,42 @@ impl TabularModelGptBuilder {
 
     /// Uses the hypernetwork shipped with this crate ([`crate::shipped::tabular`]: kernel
     /// mode, end-to-end rule, meta-trained on the catalog's seen tasks and synthetic prior
-    /// tasks).
+    /// tasks) and, unless [`without_selector`](Self::without_selector) or another
+    /// [`selector`](Self::selector) is given, the shipped architecture selector
+    /// ([`crate::shipped::tabular_selector`]).
     pub fn shipped(mut self) -> Self {
         self.shipped = true;
+        self
+    }
+
+    /// An architecture selector ([`crate::tabular::select`]): every generation then scores
+    /// the members of its space and writes the one it picks. Needs a kernel-mode hypernetwork
+    /// (the only mode that writes any member).
+    pub fn selector(mut self, selector: ArchSelector, config: ArchSelectorConfig) -> Self {
+        self.selector = Some((selector, config));
+        self
+    }
+
+    /// No architecture selector, not even the shipped one: every generation writes the
+    /// generator's default member ([`HyperNet::default_architecture`]) unless
+    /// [`ArchConstraints`] ask otherwise.
+    pub fn without_selector(mut self) -> Self {
+        self.without_selector = true;
         self
     }
 
     /// Validates and builds.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when the encoder or hypernetwork is missing or their widths
-    /// disagree; checkpoint loading errors.
+    /// [`Error::InvalidConfig`] when the encoder or hypernetwork is missing, their widths
+    /// disagree, or a selector is given with a hypernetwork that is not in kernel mode or
+    /// together with [`without_selector`](Self::without_selector); checkpoint loading errors.
     pub fn build(self, device: &Device) -> Result<TabularModelGpt> {
         let encoder = self.encoder.ok_or(Error::InvalidConfig {
             field: "encoder",
             reason: "a requirement encoder is required".into(),
         })?;
+        let shipped = self.shipped;
         let (hyper, config) = match (self.hypernet, self.checkpoint, self.shipped) {
             (Some(h), None, false) => h,
             (None, Some(dir), false) => HyperNet::load(&dir, device)?,
@@ -109,10 +135,48 @@ impl TabularModelGptBuilder {
                 ),
             });
         }
+        let selector = match (self.selector, self.without_selector) {
+            (Some(_), true) => {
+                return Err(Error::InvalidConfig {
+                    field: "selector",
+                    reason: "give a selector or `without_selector()`, not both".into(),
+                });
+            }
+            (Some(s), false) => Some(s),
+            (None, false) if shipped => {
+                let (s, c, _) = crate::shipped::tabular_selector(device)?;
+                Some((s, c))
+            }
+            (None, _) => None,
+        };
+        if let Some((_, c)) = &selector {
+            c.validate()?;
+            if config.mode != HyperMode::Kernel {
+                return Err(Error::InvalidConfig {
+                    field: "selector",
+                    reason: format!(
+                        "only a kernel-mode hypernetwork writes any member of the MLP family; \
+                         this one is in {} mode",
+                        config.mode.as_str()
+                    ),
+                });
+            }
+            if c.d_embed != encoder.embed_dim() {
+                return Err(Error::InvalidConfig {
+                    field: "selector.d_embed",
+                    reason: format!(
+                        "the selector expects {}-wide embeddings, encoder gives {}",
+                        c.d_embed,
+                        encoder.embed_dim()
+                    ),
+                });
+            }
+        }
         Ok(TabularModelGpt {
             encoder,
             hyper,
             config,
+            selector,
             device: device.clone(),
             cache: Mutex::new(EmbeddingCache::new().with_capacity(crate::encode::MEMO_CAPACITY)),
         })
@@ -125,6 +189,7 @@ pub struct TabularModelGpt {
     encoder: Box<dyn RequirementEncoder>,
     hyper: HyperNet,
     config: HyperNetConfig,
+    selector: Option<(ArchSelector, ArchSelectorConfig)>,
     device: Device,
     cache: Mutex<EmbeddingCache>,
 }
@@ -145,7 +210,41 @@ impl TabularModelGpt {
         &self.device
     }
 
-    /// Generates an MLP for the labelled `sample` described by `requirement`.
+    /// The architecture selector and its configuration, if there is one.
+    pub fn selector(&self) -> Option<(&ArchSelector, &ArchSelectorConfig)> {
+        self.selector.as_ref().map(|(s, c)| (s, c))
+    }
+
+    /// The members of the MLP family generation chooses from: the selector's space, or the
+    /// default [`MlpSpace`] without a selector (used to honour a `max_params` budget).
+    pub fn space(&self) -> MlpSpace {
+        self.selector
+            .as_ref()
+            .map_or_else(MlpSpace::default, |(_, c)| c.space.clone())
+    }
+
+    /// Generates an MLP for the labelled `sample` described by `requirement`, without
+    /// constraints on its architecture: [`generate_with`](Self::generate_with) with
+    /// [`ArchConstraints::default`].
+    ///
+    /// # Errors
+    /// As [`generate_with`](Self::generate_with).
+    pub fn generate(
+        &self,
+        sample: &TabularDataset,
+        requirement: &Requirement,
+    ) -> Result<TailoredTabularModel> {
+        self.generate_with(sample, requirement, &ArchConstraints::default())
+    }
+
+    /// Generates an MLP for the labelled `sample` described by `requirement`, of the member of
+    /// the MLP family `constraints` allow.
+    ///
+    /// Which member: a fixed `constraints.architecture` as asked; otherwise the selector's
+    /// pick among the members within `constraints.max_params` (with a selector), or the
+    /// generator's default member (without one; when it is over the budget, the largest member
+    /// of depth ≤ 1 within it). [`TailoredTabularModel::architecture_choice`] records the
+    /// decision.
     ///
     /// The preprocessing (impute, one-hot, standardise) is fitted on `sample`; the kernel and
     /// general hypernetworks read the sample's rows (at most [`MAX_SAMPLE_ROWS`], a stratified
@@ -154,12 +253,16 @@ impl TabularModelGpt {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a sample with fewer than 2 classes;
-    /// [`Error::LimitExceeded`] beyond [`MAX_FEATURES`] or [`MAX_CLASSES`]; preprocessing and
-    /// encoder errors; [`Error::UnseenTask`] in paper mode.
-    pub fn generate(
+    /// [`Error::LimitExceeded`] beyond [`MAX_FEATURES`] or [`MAX_CLASSES`];
+    /// [`Error::ConstraintUnmet`] when no member (or not the fixed one) fits `max_params`;
+    /// [`Error::InvalidInput`] for a member other than the default with a general- or
+    /// paper-mode hypernetwork; preprocessing and encoder errors; [`Error::UnseenTask`] in
+    /// paper mode.
+    pub fn generate_with(
         &self,
         sample: &TabularDataset,
         requirement: &Requirement,
+        constraints: &ArchConstraints,
     ) -> Result<TailoredTabularModel> {
         let t0 = Instant::now();
         let k = sample.label_names.len();
@@ -224,8 +327,17 @@ impl TabularModelGpt {
         };
         let t2 = Instant::now();
         let req = Tensor::<2>::from_data(TensorData::new(req, [1, e]), &self.device);
+        let default = self.hyper.default_architecture(stats.rows_y.len());
+        let choice = select_architecture(
+            self.selector(),
+            &self.space(),
+            &TaskMeta::from_sample(&stats),
+            req.clone(),
+            default,
+            constraints,
+        )?;
         let ctx = build_context(req, &feat, &lab, e, &stats, &self.device);
-        let mlp = self.generate_from_context(&sample.name, &ctx, m.cols, k)?;
+        let mlp = self.generate_member(&sample.name, &ctx, m.cols, k, Some(choice.chosen))?;
         let t3 = Instant::now();
         let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
         Ok(TailoredTabularModel {
@@ -234,6 +346,7 @@ impl TabularModelGpt {
                 requirement: requirement.as_str().to_string(),
                 labels: sample.label_names.clone(),
                 preprocessor: pre,
+                architecture: Some(choice),
             },
             timing: GenerationTiming {
                 prepare_ms: ms(t0, t1),
@@ -255,7 +368,22 @@ impl TabularModelGpt {
         d_input: usize,
         n_classes: usize,
     ) -> Result<Mlp> {
-        let tensors = self.hyper.generate_tensors(name, ctx)?;
+        self.generate_member(name, ctx, d_input, n_classes, None)
+    }
+
+    /// The hypernetwork step for member `arch` (`None`: the default).
+    fn generate_member(
+        &self,
+        name: &str,
+        ctx: &super::general::TaskContext,
+        d_input: usize,
+        n_classes: usize,
+        arch: Option<MlpArchitecture>,
+    ) -> Result<Mlp> {
+        let tensors = match arch {
+            Some(a) => self.hyper.generate_tensors_arch(name, ctx, a)?,
+            None => self.hyper.generate_tensors(name, ctx)?,
+        };
         let (family, params) = self.config.family_and_params(tensors)?;
         let spec = family.mlp_spec();
         if spec.d_input != d_input || spec.n_classes != n_classes {
@@ -276,6 +404,9 @@ struct TailoredMeta {
     requirement: String,
     labels: Vec<String>,
     preprocessor: TabularPreprocessor,
+    /// How the architecture was chosen (absent in models saved before the choice existed).
+    #[serde(default)]
+    architecture: Option<ArchitectureChoice>,
 }
 
 /// A generated (and possibly finetuned) model with its preprocessing and label names.
@@ -333,6 +464,24 @@ impl TailoredTabularModel {
     /// How long generation took.
     pub fn timing(&self) -> GenerationTiming {
         self.timing
+    }
+
+    /// The member of the MLP family this model is (read off its layers).
+    pub fn architecture(&self) -> MlpArchitecture {
+        let hidden = self.mlp.spec().hidden;
+        MlpArchitecture::new(hidden.len(), hidden.first().copied().unwrap_or(0))
+    }
+
+    /// Number of parameters (weights and biases).
+    pub fn n_params(&self) -> usize {
+        self.mlp.spec().param_spec().numel()
+    }
+
+    /// How the architecture was chosen at generation (the selector's ranking with scores, a
+    /// fixed member, the default or a budget); saved with the model. `None` for models saved by
+    /// versions before the choice was recorded.
+    pub fn architecture_choice(&self) -> Option<&ArchitectureChoice> {
+        self.meta.architecture.as_ref()
     }
 
     /// Logits for preprocessed rows.
@@ -575,7 +724,11 @@ impl TailoredModel for TailoredTabularModel {
     }
 
     fn n_generated_params(&self) -> usize {
-        self.mlp.spec().param_spec().numel()
+        self.n_params()
+    }
+
+    fn architecture(&self) -> String {
+        TailoredTabularModel::architecture(self).name()
     }
 
     fn predict(&self, table: &CsvTable) -> Result<Vec<usize>> {

@@ -604,6 +604,10 @@ impl TailoredModel for TailoredTextModel<'_> {
         self.family.spec().numel()
     }
 
+    fn architecture(&self) -> String {
+        self.family.config().name()
+    }
+
     fn predict(&self, texts: &[String]) -> Result<Vec<usize>> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         TailoredTextModel::predict(self, &refs)
