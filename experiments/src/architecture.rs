@@ -65,6 +65,9 @@ impl Default for ArchExperimentConfig {
     }
 }
 
+/// The generation-cost cap of the report's alternative rule (the target's 2x).
+pub const CAPPED_RATIO: f32 = 2.0;
+
 /// Tasks per cached chunk of outcomes.
 const CHUNK: usize = 50;
 
@@ -307,6 +310,15 @@ pub struct ArchTaskResult {
     pub selected_ms: f64,
     /// Generation of the default member, ms (median of 5).
     pub default_ms: f64,
+    /// The selector's choice with the generation cost capped at [`CAPPED_RATIO`] times the
+    /// default's.
+    pub capped: String,
+    /// Its test accuracy.
+    pub capped_acc: f64,
+    /// Its parameters.
+    pub capped_params: usize,
+    /// Selector + generation of the capped choice, ms (median of 5).
+    pub capped_ms: f64,
 }
 
 /// Budget compliance over the held-out tasks.
@@ -353,6 +365,14 @@ pub struct ArchReport {
     pub better_than_default: usize,
     /// Median of selected_ms / default_ms.
     pub median_time_ratio: f64,
+    /// Mean accuracy of the choices without the generation-cost cap.
+    pub mean_capped_acc: f64,
+    /// Their mean parameters.
+    pub mean_capped_params: f64,
+    /// Median of capped_ms / default_ms.
+    pub median_capped_time_ratio: f64,
+    /// The shipped selector's generation-cost cap (`None`: none).
+    pub config_max_cost_ratio: Option<f32>,
     /// Budgets.
     pub budgets: Vec<BudgetCheck>,
 }
@@ -428,16 +448,12 @@ pub fn evaluate_heldout(
             default,
             &ArchConstraints::default(),
         )?;
-        let scores: Vec<f32> = candidates
-            .iter()
-            .map(|a| {
-                choice
-                    .ranking
-                    .iter()
-                    .find(|r| r.architecture == *a)
-                    .map_or(f32::NEG_INFINITY, |r| r.score)
-            })
-            .collect();
+        // The scores of every member (the choice's ranking holds only the admissible ones).
+        let scores = selector
+            .scores(&[&meta], req.clone(), &candidates)
+            .try_into_data()?
+            .convert::<f32>()
+            .try_into_vec::<f32>()?;
         // Every choice is a member of the space, so it was measured.
         let acc_of =
             |a: &MlpArchitecture| -> f64 { by_name.get(&a.name()).copied().unwrap_or(0.0) };
@@ -453,21 +469,39 @@ pub fn evaluate_heldout(
             .unwrap_or(0);
         let oracle = candidates[oracle_i];
         let ctx = task.context(0, &sample, device);
-        let selected_ms = time_ms(|| {
-            let m = TaskMeta::from_sample(&sample);
-            let c = select_architecture(
-                Some((selector, sel_cfg)),
-                &sel_cfg.space,
-                &m,
-                req.clone(),
-                default,
-                &ArchConstraints::default(),
-            )?;
-            let t = hyper.generate_tensors_arch(&task.name, &ctx, c.chosen)?;
-            let (_, p) = config.family_and_params(t)?;
-            drop(p);
-            Ok(())
-        })?;
+        // Selection from the sample's statistics plus generation, as a user's request runs it.
+        let timed = |cfg: &ArchSelectorConfig| {
+            time_ms(|| {
+                let m = TaskMeta::from_sample(&sample);
+                let c = select_architecture(
+                    Some((selector, cfg)),
+                    &cfg.space,
+                    &m,
+                    req.clone(),
+                    default,
+                    &ArchConstraints::default(),
+                )?;
+                let t = hyper.generate_tensors_arch(&task.name, &ctx, c.chosen)?;
+                let (_, p) = config.family_and_params(t)?;
+                drop(p);
+                Ok(())
+            })
+        };
+        let selected_ms = timed(sel_cfg)?;
+        let capped_cfg = ArchSelectorConfig {
+            max_cost_ratio: Some(CAPPED_RATIO),
+            ..sel_cfg.clone()
+        };
+        let capped = select_architecture(
+            Some((selector, &capped_cfg)),
+            &sel_cfg.space,
+            &meta,
+            req.clone(),
+            default,
+            &ArchConstraints::default(),
+        )?
+        .chosen;
+        let capped_ms = timed(&capped_cfg)?;
         let default_ms = time_ms(|| {
             let t = hyper.generate_tensors(&task.name, &ctx)?;
             let (_, p) = config.family_and_params(t)?;
@@ -499,6 +533,7 @@ pub fn evaluate_heldout(
             }
         }
         let chosen_acc = acc_of(&choice.chosen);
+        let capped_acc = acc_of(&capped);
         out.push(ArchTaskResult {
             task: task.name.clone(),
             n_rows: sample.rows_y.len(),
@@ -518,6 +553,10 @@ pub fn evaluate_heldout(
             accuracies: by_name,
             selected_ms,
             default_ms,
+            capped: capped.name(),
+            capped_acc,
+            capped_params: capped.n_params(d, k),
+            capped_ms,
         });
     }
     for c in &mut checks {
@@ -618,6 +657,15 @@ pub fn run(
                 .map(|r| r.selected_ms / r.default_ms.max(1e-9))
                 .collect(),
         ),
+        config_max_cost_ratio: sel_cfg.max_cost_ratio,
+        mean_capped_acc: mean(&|r| r.capped_acc),
+        mean_capped_params: mean(&|r| r.capped_params as f64),
+        median_capped_time_ratio: median(
+            results
+                .iter()
+                .map(|r| r.capped_ms / r.default_ms.max(1e-9))
+                .collect(),
+        ),
         budgets,
         tasks: results,
     };
@@ -699,6 +747,42 @@ pub fn write_report(r: &ArchReport, dir: &Path) -> Result<()> {
         r.mean_default_params,
         r.mean_spearman,
         r.median_time_ratio
+    ));
+    md.push_str(&format!(
+        "\n## With the generation cost capped\n\n\
+         The shipped selector ranks every member (`max_cost_ratio = {}`). Capped at {}x the \
+         default's cost ([`generation_cost`](modelgpt_hypernet::generation_cost), \
+         `max_cost_ratio = Some({})`), it trades accuracy for time:\n\n\
+         | rule | mean accuracy | gap to oracle | mean parameters | median time / default |\n\
+         |---|---|---|---|---|\n\
+         | shipped | {} | {} | {:.0} | {:.2}x |\n\
+         | capped at {}x | {} | {} | {:.0} | {:.2}x |\n\n\
+         Per task (capped): {}.\n",
+        r.config_max_cost_ratio
+            .map_or_else(|| "None".to_string(), |v| format!("Some({v})")),
+        CAPPED_RATIO,
+        CAPPED_RATIO,
+        pct(r.mean_chosen_acc),
+        pct(r.mean_oracle_acc - r.mean_chosen_acc),
+        r.mean_chosen_params,
+        r.median_time_ratio,
+        CAPPED_RATIO,
+        pct(r.mean_capped_acc),
+        pct(r.mean_oracle_acc - r.mean_capped_acc),
+        r.mean_capped_params,
+        r.median_capped_time_ratio,
+        r.tasks
+            .iter()
+            .map(|t| format!(
+                "{} {} {} ({:.1} / {:.1} ms)",
+                t.task,
+                t.capped,
+                pct(t.capped_acc),
+                t.capped_ms,
+                t.default_ms
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
     ));
     md.push_str("\n## Budgets\n\n| max_params | requests | honoured | refused (typed error) | mean acc of answered |\n|---|---|---|---|---|\n");
     for b in &r.budgets {

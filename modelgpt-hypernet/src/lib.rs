@@ -89,7 +89,7 @@ pub use tabular::{
     MetaTrainConfig, MetaTrainReport, MetaTrainer, MlpTensors, N_CLASS_STATS, N_FEATURE_STATS,
     PaperHyperNet, PaperHyperNetConfig, PaperTask, PreparedTask, SplitData, TabularModelGpt,
     TabularModelGptBuilder, TailoredTabularModel, TaskContext, TaskMeta, TaskSample, TaskView,
-    build_context, class_text, feature_text, select_architecture, to_params,
+    build_context, class_text, feature_text, generation_cost, select_architecture, to_params,
 };
 pub use text::{
     MEMO_CAPACITY, TEXT_HYPERNET_VERSION, TailoredTextModel, TextHyperNet, TextHyperNetConfig,

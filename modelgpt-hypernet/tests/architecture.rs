@@ -8,7 +8,7 @@ use common::{D_EMBED, HashEncoder, TaskShape, test_device};
 use modelgpt_core::Requirement;
 use modelgpt_hypernet::{
     ArchConstraints, ArchSelectorConfig, Error, HyperNetConfig, TabularModelGpt,
-    TailoredTabularModel,
+    TailoredTabularModel, generation_cost,
 };
 use modelgpt_targets::MlpArchitecture;
 use serial_test::serial;
@@ -208,6 +208,62 @@ fn selectors_need_a_kernel_hypernet_and_matching_widths() {
             err,
             Error::InvalidConfig {
                 field: "selector",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+#[serial]
+fn a_cost_cap_keeps_the_choice_within_the_defaults_cost() {
+    let device = test_device();
+    device.seed(8);
+    let config = HyperNetConfig::kernel(D_EMBED);
+    let hyper = config.init(&device);
+    let default = hyper.default_architecture(90);
+    let sel = ArchSelectorConfig {
+        max_cost_ratio: Some(1.0),
+        ..ArchSelectorConfig::new(D_EMBED)
+    };
+    let gpt = TabularModelGpt::builder()
+        .encoder(Box::new(HashEncoder::default()))
+        .hypernet(hyper, config)
+        .selector(sel.init(&device), sel)
+        .build(&device)
+        .unwrap();
+    let ds = common::dataset("capped", shape());
+    let model = gpt
+        .generate(&ds, &Requirement::new("A 3-class task with 6 features."))
+        .unwrap();
+    let choice = model.architecture_choice().unwrap();
+    let cost = |a: &MlpArchitecture| generation_cost(a, 90, 6, 3);
+    assert!(cost(&choice.chosen) <= cost(&default));
+    assert!(
+        choice
+            .ranking
+            .iter()
+            .all(|r| cost(&r.architecture) <= cost(&default))
+    );
+    // A cap below the default's own cost is refused.
+    let bad = ArchSelectorConfig {
+        max_cost_ratio: Some(0.5),
+        ..ArchSelectorConfig::new(D_EMBED)
+    };
+    let config = HyperNetConfig::kernel(D_EMBED);
+    let err = TabularModelGpt::builder()
+        .encoder(Box::new(HashEncoder::default()))
+        .hypernet(config.init(&device), config)
+        .selector(bad.init(&device), bad)
+        .build(&device)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidConfig {
+                field: "max_cost_ratio",
                 ..
             }
         ),

@@ -37,8 +37,8 @@ pub use paper::{PaperHyperNet, PaperHyperNetConfig, PaperTask};
 pub use sample::{N_CLASS_STATS, N_FEATURE_STATS, TaskSample};
 pub use select::{
     ArchConstraints, ArchSelector, ArchSelectorConfig, ArchitectureChoice, Ranked, SelectorExample,
-    SelectorQuality, SelectorTrainConfig, SelectorTrainReport, TaskMeta, select_architecture,
-    selector_quality, spearman, train_selector,
+    SelectorQuality, SelectorTrainConfig, SelectorTrainReport, TaskMeta, generation_cost,
+    select_architecture, selector_quality, spearman, train_selector,
 };
 pub use tasks::{
     MAX_NAME_CHARS, PreparedTask, SplitData, TaskView, build_context, class_text, feature_text,

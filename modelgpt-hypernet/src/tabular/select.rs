@@ -6,7 +6,7 @@
 //!           of the sample's linear discriminant)
 //! r ─► Linear ─► r'                         (8 numbers of the requirement)
 //! for every candidate a:  [TaskMeta, desc(a), r'] ─► MLP ─► score s_a     (one batched pass)
-//! constraints (max_params, a fixed member) filter the candidates;
+//! constraints (max_params, a fixed member) and the generation-cost cap filter the candidates;
 //! chosen = the smallest member whose score is within `tolerance` of the best
 //! ```
 //!
@@ -158,16 +158,23 @@ pub struct ArchSelectorConfig {
     /// Accuracy (as a fraction) the selector gives up for a smaller member: it picks the member
     /// with the fewest parameters among those scored within `tolerance` of the best.
     pub tolerance: f32,
+    /// Most generation cost a chosen member may have, as a multiple of the default member's
+    /// ([`generation_cost`]): with `Some(r)` the selector only considers members the generator
+    /// writes within `r` times the default's time; `None` (the default) considers them all.
+    #[serde(default)]
+    pub max_cost_ratio: Option<f32>,
 }
 
 impl ArchSelectorConfig {
-    /// Defaults: 64 hidden units, the default [`MlpSpace`], tolerance 0.002 (0.2 points).
+    /// Defaults: 64 hidden units, the default [`MlpSpace`], tolerance 0.002 (0.2 points), no
+    /// cap on the generation cost.
     pub fn new(d_embed: usize) -> Self {
         Self {
             d_embed,
             d_hidden: 64,
             space: MlpSpace::default(),
             tolerance: 0.002,
+            max_cost_ratio: None,
         }
     }
 
@@ -186,6 +193,17 @@ impl ArchSelectorConfig {
             return Err(Error::InvalidConfig {
                 field: "tolerance",
                 reason: format!("must be in [0, 1], got {}", self.tolerance),
+            });
+        }
+        if let Some(r) = self.max_cost_ratio
+            && !(r >= 1.0 && r.is_finite())
+        {
+            return Err(Error::InvalidConfig {
+                field: "max_cost_ratio",
+                reason: format!(
+                    "must be finite and at least 1 (the default member is always allowed), \
+                     got {r}"
+                ),
             });
         }
         self.space.validate()?;
@@ -311,6 +329,29 @@ impl ArchSelector {
     }
 }
 
+/// The kernel generator's cost model: multiply–adds spent writing `arch` from a sample of
+/// `n_rows` rows with `d` features and `k` classes.
+///
+/// Depth 0 is the sample's covariance (`n d²`) and its factorisation (`d³ / 3`). A member of
+/// width `w` and depth `L` adds the products of the sample through its layers (`n d_in w` per
+/// layer, half of it for the last one, whose mirrored pairs share their products), the
+/// covariance of the last layer's units (`¾ n w²` from the mirrored blocks), its Cholesky
+/// factorisation (`w³ / 3`) and the class solves (`2 k w²`).
+pub fn generation_cost(arch: &MlpArchitecture, n_rows: usize, d: usize, k: usize) -> f64 {
+    let (n, d, k) = (n_rows.max(1) as f64, d.max(1) as f64, k.max(1) as f64);
+    if arch.depth == 0 {
+        return n * d * d + d * d * d / 3.0 + 2.0 * k * d * d;
+    }
+    let w = arch.width as f64;
+    let mut products = 0.0;
+    let mut d_in = d;
+    for layer in 1..=arch.depth {
+        products += n * d_in * w * if layer == arch.depth { 0.5 } else { 1.0 };
+        d_in = w;
+    }
+    products + 0.75 * n * w * w + w * w * w / 3.0 + 2.0 * k * w * w
+}
+
 /// The selection rule: the index of the candidate with the fewest parameters among those
 /// scored within `tolerance` of the best (the first such on ties; 0 for no candidates).
 fn pick(scores: &[f32], n_params: &[usize], tolerance: f32) -> usize {
@@ -324,8 +365,9 @@ fn pick(scores: &[f32], n_params: &[usize], tolerance: f32) -> usize {
 /// Decides which member of `space` to generate for the task `meta` describes.
 ///
 /// - a fixed `constraints.architecture` is generated as asked (it must fit `max_params`);
-/// - with a selector, the candidates within `max_params` are ranked and the one with the fewest
-///   parameters among those scored within `tolerance` of the best is chosen;
+/// - with a selector, the candidates within `max_params` (and, with a `max_cost_ratio`, whose
+///   [`generation_cost`] is at most that many times the default's) are ranked, and the one with
+///   the fewest parameters among those scored within `tolerance` of the best is chosen;
 /// - without one, `default` is generated when it fits the budget, otherwise the member of
 ///   depth ≤ 1 with the most parameters that fits.
 ///
@@ -377,6 +419,18 @@ pub fn select_architecture(
     }
     match selector {
         Some((sel, cfg)) => {
+            let n = meta.n_rows;
+            let cap = cfg.max_cost_ratio.map_or(f64::INFINITY, |r| {
+                f64::from(r) * generation_cost(&default, n, d, k)
+            });
+            let cheap: Vec<MlpArchitecture> = fits
+                .iter()
+                .copied()
+                .filter(|a| generation_cost(a, n, d, k) <= cap)
+                .collect();
+            // Members within the budget are cheaper than an over-budget default; should the cap
+            // still leave none, the budget alone decides.
+            let fits = if cheap.is_empty() { fits } else { cheap };
             let ranking = sel.rank(meta, requirement, &fits)?;
             let scores: Vec<f32> = ranking.iter().map(|r| r.score).collect();
             let params: Vec<usize> = ranking.iter().map(|r| r.n_params).collect();
@@ -527,8 +581,10 @@ pub fn spearman(a: &[f32], b: &[f32]) -> f64 {
     }
 }
 
-/// How `selector` does on `tasks`: the choice it makes (with `config.tolerance`) against the
-/// oracle, and the rank correlation of its scores with the measured accuracies.
+/// How `selector` does on `tasks`: the choice it makes (with `config.tolerance`, over all the
+/// candidates: the generation-cost cap needs the generator's default member, which the examples
+/// do not carry) against the oracle, and the rank correlation of its scores with the measured
+/// accuracies.
 ///
 /// # Errors
 /// Reading scores back from the device.
