@@ -1,0 +1,129 @@
+//! Throughput of the MiniLM requirement encoder (tokenize + BERT + mean pooling + L2 norm) at
+//! several batch sizes, for side-by-side runs with sentence-transformers
+//! (`scripts/bench_encoder.py` runs both on the same sentences).
+//!
+//! ```text
+//! cargo run --release --example encoder_speed -- [--sentences FILE] [--batch-sizes 1,8,32,128] [--seconds 3] [--json]
+//! ```
+//!
+//! `FILE` is a JSON array of strings (default: 32 built-in requirement sentences, cycled). For
+//! each batch size `b` the first `b` sentences (cycled) are embedded repeatedly for about
+//! `--seconds` after one warm-up call; the result is sentences per second and the median
+//! milliseconds per call. `--json` prints one JSON object.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use burn::tensor::Device;
+use clap::Parser;
+use modelgpt_core::data::assets_dir;
+use modelgpt_targets::BertRequirementEncoder;
+use serde::Serialize;
+
+/// Built-in sentences: requirement sentences in the paper's style.
+const SENTENCES: &[&str] = &[
+    "This is a task of tabular classification to recognize which type of iris plant the input is.",
+    "This is a task of binary classification to predict whether an individual's income is above or below $50K based on various demographic and employment features.",
+    "This is a task of text classification to classify the sentiment of the given sentence to positive or negative.",
+    "This is a 10-class image classification task of handwritten digits.",
+    "This is a 3-class tabular classification task to predict the cultivar of a wine from its chemical analysis.",
+    "This is a binary tabular classification task to predict heart disease from age, cholesterol, resting blood pressure and chest pain type.",
+    "This is a 10-class image classification task of grayscale photos of clothing items such as shirts, sneakers and bags.",
+    "This is a task of text classification to assign a newsgroup post to one of 20 discussion topics.",
+];
+
+/// Measure the requirement encoder's throughput.
+#[derive(Parser, Debug)]
+struct Args {
+    /// JSON array of sentences to embed (cycled to fill a batch).
+    #[arg(long)]
+    sentences: Option<PathBuf>,
+    /// Comma-separated batch sizes.
+    #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
+    batch_sizes: Vec<usize>,
+    /// Seconds of measurement per batch size.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Folder with tokenizer.json, model.safetensors and config.json [default: <assets>/minilm].
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One batch size's measurement.
+#[derive(Serialize)]
+struct Row {
+    batch: usize,
+    calls: usize,
+    sentences_per_s: f64,
+    median_ms_per_call: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if !(args.seconds > 0.0 && args.seconds.is_finite()) {
+        bail!("--seconds must be positive, got {}", args.seconds);
+    }
+    if args.batch_sizes.contains(&0) {
+        bail!("batch sizes must be positive");
+    }
+    let sentences: Vec<String> = match &args.sentences {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{}: expected a JSON array of strings", path.display()))?
+        }
+        None => SENTENCES.iter().map(|s| s.to_string()).collect(),
+    };
+    if sentences.is_empty() {
+        bail!("no sentences to embed");
+    }
+    let dir = args
+        .model_dir
+        .unwrap_or_else(|| assets_dir().join("minilm"));
+    let device = Device::default();
+    let encoder = BertRequirementEncoder::from_dir(&dir, &device)
+        .with_context(|| format!("loading the encoder from {}", dir.display()))?;
+    let max_batch = args.batch_sizes.iter().copied().max().unwrap_or(1);
+    let encoder = encoder.with_batch_size(max_batch)?;
+    let mut rows = Vec::new();
+    for &b in &args.batch_sizes {
+        let texts: Vec<&str> = sentences.iter().map(String::as_str).cycle().take(b).collect();
+        encoder.embed_vecs(&texts)?; // warm-up
+        let mut times = Vec::new();
+        let start = Instant::now();
+        while start.elapsed().as_secs_f64() < args.seconds || times.len() < 3 {
+            let t0 = Instant::now();
+            let out = encoder.embed_vecs(&texts)?;
+            times.push(t0.elapsed().as_secs_f64());
+            std::hint::black_box(out);
+        }
+        let total: f64 = times.iter().sum();
+        times.sort_by(f64::total_cmp);
+        rows.push(Row {
+            batch: b,
+            calls: times.len(),
+            sentences_per_s: (b * times.len()) as f64 / total,
+            median_ms_per_call: 1e3 * times[times.len() / 2],
+        });
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({ "device": format!("{device:?}"), "rows": rows })
+        );
+    } else {
+        println!("batch  sentences/s  median ms/call");
+        for r in &rows {
+            println!(
+                "{:>5}  {:>11.1}  {:>14.2}",
+                r.batch, r.sentences_per_s, r.median_ms_per_call
+            );
+        }
+    }
+    Ok(())
+}
