@@ -3,7 +3,7 @@
 //! (`scripts/bench_encoder.py` runs both on the same sentences).
 //!
 //! ```text
-//! cargo run --release --example encoder_speed -- [--sentences FILE] [--batch-sizes 1,8,32,128] [--seconds 3] [--json]
+//! cargo run --release --example encoder_speed -- [--sentences FILE] [--batch-sizes 1,8,32,128] [--encoder-batch N] [--seconds 3] [--json]
 //! ```
 //!
 //! `FILE` is a JSON array of strings (default: 32 built-in requirement sentences, cycled). For
@@ -42,6 +42,10 @@ struct Args {
     /// Comma-separated batch sizes.
     #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
     batch_sizes: Vec<usize>,
+    /// The encoder's own batch size (texts per forward pass) [default: the largest of
+    /// `--batch-sizes`, so that each call is one pass].
+    #[arg(long)]
+    encoder_batch: Option<usize>,
     /// Seconds of measurement per batch size.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
@@ -89,10 +93,15 @@ fn main() -> anyhow::Result<()> {
     let encoder = BertRequirementEncoder::from_dir(&dir, &device)
         .with_context(|| format!("loading the encoder from {}", dir.display()))?;
     let max_batch = args.batch_sizes.iter().copied().max().unwrap_or(1);
-    let encoder = encoder.with_batch_size(max_batch)?;
+    let encoder = encoder.with_batch_size(args.encoder_batch.unwrap_or(max_batch))?;
     let mut rows = Vec::new();
     for &b in &args.batch_sizes {
-        let texts: Vec<&str> = sentences.iter().map(String::as_str).cycle().take(b).collect();
+        let texts: Vec<&str> = sentences
+            .iter()
+            .map(String::as_str)
+            .cycle()
+            .take(b)
+            .collect();
         encoder.embed_vecs(&texts)?; // warm-up
         let mut times = Vec::new();
         let start = Instant::now();
