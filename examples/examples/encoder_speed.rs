@@ -42,8 +42,9 @@ struct Args {
     /// Comma-separated batch sizes.
     #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
     batch_sizes: Vec<usize>,
-    /// The encoder's own batch size (texts per forward pass) [default: the largest of
-    /// `--batch-sizes`, so that each call is one pass].
+    /// The encoder's own batch size (texts per forward pass) [default: the library's,
+    /// `modelgpt_targets::bert::DEFAULT_BATCH_SIZE`: a call with more texts runs several passes, as a
+    /// user's call does].
     #[arg(long)]
     encoder_batch: Option<usize>,
     /// Seconds of measurement per batch size.
@@ -92,8 +93,10 @@ fn main() -> anyhow::Result<()> {
     let device = Device::default();
     let encoder = BertRequirementEncoder::from_dir(&dir, &device)
         .with_context(|| format!("loading the encoder from {}", dir.display()))?;
-    let max_batch = args.batch_sizes.iter().copied().max().unwrap_or(1);
-    let encoder = encoder.with_batch_size(args.encoder_batch.unwrap_or(max_batch))?;
+    let encoder = encoder.with_batch_size(
+        args.encoder_batch
+            .unwrap_or(modelgpt_targets::bert::DEFAULT_BATCH_SIZE),
+    )?;
     let mut rows = Vec::new();
     for &b in &args.batch_sizes {
         let texts: Vec<&str> = sentences
