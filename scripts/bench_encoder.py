@@ -26,24 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "assets" / "minilm"
 
-SHORT = [
-    "This is a task of tabular classification to recognize which type of iris plant the input is.",
-    "This is a task of binary classification to predict whether an individual's income is above or below $50K based on various demographic and employment features.",
-    "This is a task of text classification to classify the sentiment of the given sentence to positive or negative.",
-    "This is a 10-class image classification task of handwritten digits.",
-    "This is a 3-class tabular classification task to predict the cultivar of a wine from its chemical analysis.",
-    "This is a binary tabular classification task to predict heart disease from age, cholesterol, resting blood pressure and chest pain type.",
-    "This is a 10-class image classification task of grayscale photos of clothing items such as shirts, sneakers and bags.",
-    "This is a task of text classification to assign a newsgroup post to one of 20 discussion topics.",
-    "This is a binary classification task to predict whether a mushroom is edible or poisonous from its cap, gill and stalk features.",
-    "This is a task of binary tabular classification to predict whether a bank customer has good or bad credit risk.",
-    "This is a 2-class tabular classification task to diagnose breast cancer as malignant or benign from cell nucleus measurements.",
-    "This is a task of text classification to decide whether a movie review is fresh or rotten.",
-    "This is a 6-class tabular classification task to predict the quality score of red wine from physicochemical tests.",
-    "This is a binary classification task to predict the onset of diabetes in Pima women from medical measurements.",
-    "This is an 8-class text classification task to assign Reuters news articles to their topic.",
-    "This is a 10-class image classification task of 8x8 handwritten digit bitmaps.",
-]
+# The criterion bench's requirement sentences (one source for the bench, the example and this).
+SHORT = json.loads((ROOT / "benches" / "data" / "requirement_sentences.json").read_text())
 
 # Paragraphs of roughly 64 tokens, as support texts of a text task are.
 LONG = [

@@ -6,7 +6,7 @@
 //! cargo run --release --example encoder_speed -- [--sentences FILE] [--batch-sizes 1,8,32,128] [--encoder-batch N] [--seconds 3] [--json]
 //! ```
 //!
-//! `FILE` is a JSON array of strings (default: 32 built-in requirement sentences, cycled). For
+//! `FILE` is a JSON array of strings (default: the 16 requirement sentences of `benches/data/requirement_sentences.json`, cycled). For
 //! each batch size `b` the first `b` sentences (cycled) are embedded repeatedly for about
 //! `--seconds` after one warm-up call; the result is sentences per second and the median
 //! milliseconds per call. `--json` prints one JSON object.
@@ -21,17 +21,8 @@ use modelgpt_core::data::assets_dir;
 use modelgpt_targets::BertRequirementEncoder;
 use serde::Serialize;
 
-/// Built-in sentences: requirement sentences in the paper's style.
-const SENTENCES: &[&str] = &[
-    "This is a task of tabular classification to recognize which type of iris plant the input is.",
-    "This is a task of binary classification to predict whether an individual's income is above or below $50K based on various demographic and employment features.",
-    "This is a task of text classification to classify the sentiment of the given sentence to positive or negative.",
-    "This is a 10-class image classification task of handwritten digits.",
-    "This is a 3-class tabular classification task to predict the cultivar of a wine from its chemical analysis.",
-    "This is a binary tabular classification task to predict heart disease from age, cholesterol, resting blood pressure and chest pain type.",
-    "This is a 10-class image classification task of grayscale photos of clothing items such as shirts, sneakers and bags.",
-    "This is a task of text classification to assign a newsgroup post to one of 20 discussion topics.",
-];
+/// Built-in sentences: the 16 requirement sentences of the criterion encoder bench.
+const SENTENCES_JSON: &str = include_str!("../../benches/data/requirement_sentences.json");
 
 /// Measure the requirement encoder's throughput.
 #[derive(Parser, Debug)]
@@ -82,7 +73,8 @@ fn main() -> anyhow::Result<()> {
             serde_json::from_slice(&bytes)
                 .with_context(|| format!("{}: expected a JSON array of strings", path.display()))?
         }
-        None => SENTENCES.iter().map(|s| s.to_string()).collect(),
+        None => serde_json::from_str(SENTENCES_JSON)
+            .context("the built-in benches/data/requirement_sentences.json")?,
     };
     if sentences.is_empty() {
         bail!("no sentences to embed");

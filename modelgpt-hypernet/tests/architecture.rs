@@ -23,18 +23,29 @@ fn shape() -> TaskShape {
     }
 }
 
+/// A facade over a fresh `config` hypernetwork with, when given, an untrained selector.
+fn facade(
+    config: HyperNetConfig,
+    selector: Option<ArchSelectorConfig>,
+) -> modelgpt_hypernet::Result<TabularModelGpt> {
+    let device = test_device();
+    let mut builder = TabularModelGpt::builder()
+        .encoder(Box::new(HashEncoder::default()))
+        .hypernet(config.init(&device), config);
+    if let Some(sel) = selector {
+        builder = builder.selector(sel.init(&device), sel);
+    }
+    builder.build(&device)
+}
+
 /// A kernel-mode facade with an (untrained) selector.
 fn with_selector() -> TabularModelGpt {
-    let device = test_device();
-    device.seed(5);
-    let config = HyperNetConfig::kernel(D_EMBED);
-    let sel = ArchSelectorConfig::new(D_EMBED);
-    TabularModelGpt::builder()
-        .encoder(Box::new(HashEncoder::default()))
-        .hypernet(config.init(&device), config)
-        .selector(sel.init(&device), sel)
-        .build(&device)
-        .unwrap()
+    test_device().seed(5);
+    facade(
+        HyperNetConfig::kernel(D_EMBED),
+        Some(ArchSelectorConfig::new(D_EMBED)),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -134,11 +145,7 @@ fn without_a_selector_the_default_is_generated_within_the_budget() {
     let device = test_device();
     device.seed(6);
     let config = HyperNetConfig::kernel(D_EMBED);
-    let gpt = TabularModelGpt::builder()
-        .encoder(Box::new(HashEncoder::default()))
-        .hypernet(config.init(&device), config)
-        .build(&device)
-        .unwrap();
+    let gpt = facade(config, None).unwrap();
     assert!(gpt.selector().is_none());
     let ds = common::dataset("plain", shape());
     let req = Requirement::new("A 3-class task with 6 features.");
@@ -159,13 +166,7 @@ fn selectors_need_a_kernel_hypernet_and_matching_widths() {
     let device = test_device();
     let general = HyperNetConfig::general(D_EMBED);
     let sel = ArchSelectorConfig::new(D_EMBED);
-    let err = TabularModelGpt::builder()
-        .encoder(Box::new(HashEncoder::default()))
-        .hypernet(general.init(&device), general)
-        .selector(sel.init(&device), sel.clone())
-        .build(&device)
-        .err()
-        .unwrap();
+    let err = facade(general, Some(sel.clone())).err().unwrap();
     assert!(
         matches!(
             err,
@@ -178,13 +179,7 @@ fn selectors_need_a_kernel_hypernet_and_matching_widths() {
     );
     let kernel = HyperNetConfig::kernel(D_EMBED);
     let wide = ArchSelectorConfig::new(D_EMBED + 1);
-    let err = TabularModelGpt::builder()
-        .encoder(Box::new(HashEncoder::default()))
-        .hypernet(kernel.init(&device), kernel.clone())
-        .selector(wide.init(&device), wide)
-        .build(&device)
-        .err()
-        .unwrap();
+    let err = facade(kernel.clone(), Some(wide)).err().unwrap();
     assert!(
         matches!(
             err,
@@ -221,18 +216,12 @@ fn a_cost_cap_keeps_the_choice_within_the_defaults_cost() {
     let device = test_device();
     device.seed(8);
     let config = HyperNetConfig::kernel(D_EMBED);
-    let hyper = config.init(&device);
-    let default = hyper.default_architecture(90);
+    let default = config.init(&device).default_architecture(90);
     let sel = ArchSelectorConfig {
         max_cost_ratio: Some(1.0),
         ..ArchSelectorConfig::new(D_EMBED)
     };
-    let gpt = TabularModelGpt::builder()
-        .encoder(Box::new(HashEncoder::default()))
-        .hypernet(hyper, config)
-        .selector(sel.init(&device), sel)
-        .build(&device)
-        .unwrap();
+    let gpt = facade(config, Some(sel)).unwrap();
     let ds = common::dataset("capped", shape());
     let model = gpt
         .generate(&ds, &Requirement::new("A 3-class task with 6 features."))
@@ -251,12 +240,7 @@ fn a_cost_cap_keeps_the_choice_within_the_defaults_cost() {
         max_cost_ratio: Some(0.5),
         ..ArchSelectorConfig::new(D_EMBED)
     };
-    let config = HyperNetConfig::kernel(D_EMBED);
-    let err = TabularModelGpt::builder()
-        .encoder(Box::new(HashEncoder::default()))
-        .hypernet(config.init(&device), config)
-        .selector(bad.init(&device), bad)
-        .build(&device)
+    let err = facade(HyperNetConfig::kernel(D_EMBED), Some(bad))
         .err()
         .unwrap();
     assert!(

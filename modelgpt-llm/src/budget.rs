@@ -59,7 +59,8 @@ fn number(token: &str) -> Option<f64> {
     (v.is_finite() && v > 0.0).then_some(v * scale)
 }
 
-/// Reads a parameter budget from `text`, if it states one (see the [module docs](self)).
+/// Reads a parameter budget from `text`, if it states one ("under 5,000 parameters", "a tiny
+/// model for a microcontroller").
 /// A number counts only when it bounds parameters ("under N parameters", "N params max", "an
 /// N-parameter budget"); the tiny-model words give [`TINY_MODEL_PARAMS`]. Several budgets: the
 /// smallest.

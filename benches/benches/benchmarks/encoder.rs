@@ -11,25 +11,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use modelgpt_core::data::assets_dir;
 use modelgpt_targets::BertRequirementEncoder;
 
-/// Requirement sentences in the paper's style (one task each, 12-40 tokens).
-const REQUIREMENTS: &[&str] = &[
-    "This is a task of tabular classification to recognize which type of iris plant the input is.",
-    "This is a task of binary classification to predict whether an individual's income is above or below $50K based on various demographic and employment features.",
-    "This is a task of text classification to classify the sentiment of the given sentence to positive or negative.",
-    "This is a 10-class image classification task of handwritten digits.",
-    "This is a 3-class tabular classification task to predict the cultivar of a wine from its chemical analysis.",
-    "This is a binary tabular classification task to predict heart disease from age, cholesterol, resting blood pressure and chest pain type.",
-    "This is a 10-class image classification task of grayscale photos of clothing items such as shirts, sneakers and bags.",
-    "This is a task of text classification to assign a newsgroup post to one of 20 discussion topics.",
-    "This is a binary classification task to predict whether a mushroom is edible or poisonous from its cap, gill and stalk features.",
-    "This is a task of binary tabular classification to predict whether a bank customer has good or bad credit risk.",
-    "This is a 2-class tabular classification task to diagnose breast cancer as malignant or benign from cell nucleus measurements.",
-    "This is a task of text classification to decide whether a movie review is fresh or rotten.",
-    "This is a 6-class tabular classification task to predict the quality score of red wine from physicochemical tests.",
-    "This is a binary classification task to predict the onset of diabetes in Pima women from medical measurements.",
-    "This is an 8-class text classification task to assign Reuters news articles to their topic.",
-    "This is a 10-class image classification task of 8x8 handwritten digit bitmaps.",
-];
+/// Requirement sentences in the paper's style (one task each, 12-40 tokens), shared with
+/// `examples/encoder_speed` and `scripts/bench_encoder.py`.
+const REQUIREMENTS_JSON: &str = include_str!("../../data/requirement_sentences.json");
 
 fn encoder(c: &mut Criterion) {
     let device = Device::default();
@@ -41,7 +25,14 @@ fn encoder(c: &mut Criterion) {
             return;
         }
     };
-    let texts: Vec<&str> = REQUIREMENTS.iter().cycle().take(32).copied().collect();
+    let requirements: Vec<String> =
+        serde_json::from_str(REQUIREMENTS_JSON).expect("benches/data/requirement_sentences.json");
+    let texts: Vec<&str> = requirements
+        .iter()
+        .map(String::as_str)
+        .cycle()
+        .take(32)
+        .collect();
 
     let mut group = c.benchmark_group(format!("{}/encoder", super::backend_name(&device)));
     group
