@@ -234,7 +234,7 @@ mod tests {
             .with_steps(50)
             .with_support_per_class(20)
             .with_query(40)
-            .with_lr(1e-2);
+            .with_lr(3e-3);
         let (hyper, report) =
             meta_train_images(&config, &[task(200)], &meta, &device, |_, _| {}).unwrap();
         assert_eq!(report.steps, 50);
