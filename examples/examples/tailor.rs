@@ -150,10 +150,11 @@ fn main() -> Result<()> {
         .shipped()
         .build(&device)?;
     // The budget: the tighter of the flag and what the description states.
-    let max_params = match (args.max_params, generated.budget.as_ref()) {
-        (Some(a), Some(b)) => Some(a.min(b.max_params)),
-        (a, b) => a.or(b.map(|b| b.max_params)),
-    };
+    let max_params = args
+        .max_params
+        .into_iter()
+        .chain(generated.budget.as_ref().map(|b| b.max_params))
+        .min();
     if let (Some(b), false) = (generated.budget.as_ref(), args.json) {
         eprintln!(
             "note: the description asks for at most {} parameters (\"{}\")",

@@ -365,7 +365,7 @@ pub struct ArchReport {
     pub better_than_default: usize,
     /// Median of selected_ms / default_ms.
     pub median_time_ratio: f64,
-    /// Mean accuracy of the choices without the generation-cost cap.
+    /// Mean accuracy of the choices with the generation cost capped at [`CAPPED_RATIO`].
     pub mean_capped_acc: f64,
     /// Their mean parameters.
     pub mean_capped_params: f64,
@@ -440,15 +440,24 @@ pub fn evaluate_heldout(
             .collect();
         let req = task.requirement_embedding(0, device);
         let default = hyper.default_architecture(sample.rows_y.len());
-        let choice = select_architecture(
-            Some((selector, sel_cfg)),
-            &sel_cfg.space,
-            &meta,
-            req.clone(),
-            default,
-            &ArchConstraints::default(),
-        )?;
-        // The scores of every member (the choice's ranking holds only the admissible ones).
+        // The selector's decision under `cfg` for the sample's meta-features `m`.
+        let choose = |cfg: &ArchSelectorConfig, m: &TaskMeta, c: &ArchConstraints| {
+            select_architecture(
+                Some((selector, cfg)),
+                &cfg.space,
+                m,
+                req.clone(),
+                default,
+                c,
+            )
+        };
+        let capped_cfg = ArchSelectorConfig {
+            max_cost_ratio: Some(CAPPED_RATIO),
+            ..sel_cfg.clone()
+        };
+        let chosen = choose(sel_cfg, &meta, &ArchConstraints::default())?.chosen;
+        let capped = choose(&capped_cfg, &meta, &ArchConstraints::default())?.chosen;
+        // The scores of every member (a choice's ranking holds only the admissible ones).
         let scores = selector
             .scores(&[&meta], req.clone(), &candidates)
             .try_into_data()?
@@ -473,14 +482,7 @@ pub fn evaluate_heldout(
         let timed = |cfg: &ArchSelectorConfig| {
             time_ms(|| {
                 let m = TaskMeta::from_sample(&sample);
-                let c = select_architecture(
-                    Some((selector, cfg)),
-                    &cfg.space,
-                    &m,
-                    req.clone(),
-                    default,
-                    &ArchConstraints::default(),
-                )?;
+                let c = choose(cfg, &m, &ArchConstraints::default())?;
                 let t = hyper.generate_tensors_arch(&task.name, &ctx, c.chosen)?;
                 let (_, p) = config.family_and_params(t)?;
                 drop(p);
@@ -488,19 +490,6 @@ pub fn evaluate_heldout(
             })
         };
         let selected_ms = timed(sel_cfg)?;
-        let capped_cfg = ArchSelectorConfig {
-            max_cost_ratio: Some(CAPPED_RATIO),
-            ..sel_cfg.clone()
-        };
-        let capped = select_architecture(
-            Some((selector, &capped_cfg)),
-            &sel_cfg.space,
-            &meta,
-            req.clone(),
-            default,
-            &ArchConstraints::default(),
-        )?
-        .chosen;
         let capped_ms = timed(&capped_cfg)?;
         let default_ms = time_ms(|| {
             let t = hyper.generate_tensors(&task.name, &ctx)?;
@@ -514,14 +503,7 @@ pub fn evaluate_heldout(
                 max_params: Some(check.max_params),
                 architecture: None,
             };
-            match select_architecture(
-                Some((selector, sel_cfg)),
-                &sel_cfg.space,
-                &meta,
-                req.clone(),
-                default,
-                &c,
-            ) {
+            match choose(sel_cfg, &meta, &c) {
                 Ok(ch) => {
                     if ch.chosen.n_params(d, k) <= check.max_params {
                         check.honoured += 1;
@@ -532,16 +514,16 @@ pub fn evaluate_heldout(
                 Err(e) => return Err(e.into()),
             }
         }
-        let chosen_acc = acc_of(&choice.chosen);
+        let chosen_acc = acc_of(&chosen);
         let capped_acc = acc_of(&capped);
         out.push(ArchTaskResult {
             task: task.name.clone(),
             n_rows: sample.rows_y.len(),
             n_features: d,
             n_classes: k,
-            chosen: choice.chosen.name(),
+            chosen: chosen.name(),
             chosen_acc,
-            chosen_params: choice.chosen.n_params(d, k),
+            chosen_params: chosen.n_params(d, k),
             default: default.name(),
             default_acc,
             default_params: default.n_params(d, k),

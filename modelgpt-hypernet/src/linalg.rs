@@ -32,7 +32,7 @@ const BLOCK: usize = 64;
 
 /// `c ← c − a aᵀ` for the `m × m` block of `buf` at `c_at` (row stride `stride`) and the
 /// `m × b` block `a` at `a_at` (same stride), through the `gemm` crate's runtime-dispatched
-/// (AVX2/FMA where available), multi-threaded kernels.
+/// (AVX-512 or AVX2/FMA where available), multi-threaded kernels.
 ///
 /// # Panics
 /// If either block does not lie inside `buf`, or the blocks overlap.

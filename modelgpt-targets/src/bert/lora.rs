@@ -1,7 +1,6 @@
 //! Low-rank deltas for the attention projections of a frozen BERT (LoRA hook).
 
 use burn::tensor::Tensor;
-use burn::tensor::module::linear;
 
 /// A low-rank update `scale·(x·A)·B` added to a projection's output.
 ///
@@ -68,8 +67,11 @@ impl LoraDelta {
             d_in, d_in_a,
             "LoraDelta: input width {d_in} but A is [{d_in_a}, r]"
         );
-        let low = linear(x, self.a.clone(), None); // [batch, seq, r]
-        linear(low, self.b.clone(), None).mul_scalar(self.scale)
+        super::model::fold_rows(x, |rows| {
+            rows.matmul(self.a.clone()) // [batch · seq, r]
+                .matmul(self.b.clone())
+                .mul_scalar(self.scale)
+        })
     }
 }
 

@@ -12,21 +12,28 @@ use super::lora::AttentionLora;
 /// while a row that is masked everywhere still gives finite (uniform) weights instead of NaN.
 const MASKED_SCORE: f32 = -1.0e9;
 
-/// `linear.forward(x)` with the leading dimensions folded into the rows, so that the product is
-/// one `[batch · seq, d_in] × [d_in, d_out]` matrix multiplication (burn's broadcast path may
-/// run one small product per sequence instead, which does not get faster with the batch).
-fn linear_rows(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
+/// `f` applied to `x` (`[batch, seq, d_in]`) with the leading dimensions folded into the rows,
+/// so that a row-wise map such as a linear layer is one `[batch · seq, d_in] × [d_in, d_out]`
+/// matrix multiplication (burn's broadcast path may run one small product per sequence instead,
+/// which does not get faster with the batch).
+pub(crate) fn fold_rows(x: Tensor<3>, f: impl FnOnce(Tensor<2>) -> Tensor<2>) -> Tensor<3> {
     let [batch, seq, d_in] = x.dims();
-    let y = linear.forward(x.reshape([batch * seq, d_in]));
+    let y = f(x.reshape([batch * seq, d_in]));
     let d_out = y.dims()[1];
     y.reshape([batch, seq, d_out])
 }
 
+/// `linear.forward(x)` through [`fold_rows`].
+fn linear_rows(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
+    fold_rows(x, |rows| linear.forward(rows))
+}
+
 /// The exact (erf) GELU, `x Φ(x)`.
 ///
-/// On the CPU backend, outside autodiff, it runs on the host over both cores with a branch-free
-/// erf ([`erf_f32`], absolute error below 6e-7 in `f32`) that the compiler vectorises: burn-flex's `gelu` calls a
-/// scalar `erf` on one thread, a fifth of the encoder's time. Elsewhere it is burn's `gelu`.
+/// On the CPU backend, outside autodiff, it runs on the host over all cores with a branch-free
+/// erf ([`erf_f32`], absolute error below 6e-7 in `f32`) that the compiler vectorises:
+/// burn-flex's `gelu` calls a scalar `erf` on one thread, a fifth of the encoder's time.
+/// Elsewhere it is burn's `gelu`.
 fn gelu_exact<const D: usize>(h: Tensor<D>) -> Tensor<D> {
     #[cfg(feature = "flex")]
     {
@@ -38,24 +45,25 @@ fn gelu_exact<const D: usize>(h: Tensor<D>) -> Tensor<D> {
         {
             let dims = h.dims();
             // `h` is moved, not cloned: a uniquely held buffer need not be copied out.
-            if let Ok(mut v) = h.into_data().try_into_vec::<f32>() {
-                use rayon::prelude::*;
-                v.par_chunks_mut(1 << 14).for_each(|chunk| {
-                    for x in chunk {
-                        *x = 0.5 * *x * (1.0 + erf_f32(*x * core::f32::consts::FRAC_1_SQRT_2));
-                    }
-                });
-                return Tensor::from_data(burn::tensor::TensorData::new(v, dims), &device);
-            }
-            unreachable!("an f32 tensor reads back as f32");
+            let mut v = h
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap_or_else(|_| unreachable!("an f32 tensor reads back as f32"));
+            use rayon::prelude::*;
+            v.par_chunks_mut(1 << 14).for_each(|chunk| {
+                for x in chunk {
+                    *x = 0.5 * *x * (1.0 + erf_f32(*x * core::f32::consts::FRAC_1_SQRT_2));
+                }
+            });
+            return Tensor::from_data(burn::tensor::TensorData::new(v, dims), &device);
         }
     }
     gelu(h)
 }
 
 /// `erf(x)` without branches (Abramowitz & Stegun 7.1.26: absolute error 1.5e-7 in exact
-/// arithmetic, below 6e-7 in `f32`;
-/// `exp` by range reduction and a degree-6 polynomial), so that loops over it vectorise.
+/// arithmetic, below 6e-7 in `f32`; `exp` by range reduction and a degree-6 polynomial), so that
+/// loops over it vectorise.
 #[inline]
 fn erf_f32(x: f32) -> f32 {
     const P: f32 = 0.327_591_1;
@@ -422,7 +430,7 @@ mod tests {
         let mut worst = 0f32;
         for i in -100_000..=100_000 {
             let x = i as f32 * 1e-4;
-            worst = worst.max((erf_f32(x) - libm_erf(x)).abs());
+            worst = worst.max((erf_f32(x) - reference_erf(x)).abs());
         }
         assert!(worst < 6e-7, "erf error {worst}");
         assert_eq!(erf_f32(100.0), 1.0);
@@ -440,7 +448,7 @@ mod tests {
     }
 
     /// erf in f64: its Taylor series up to |x| = 3, the asymptotic series of erfc beyond.
-    fn libm_erf(x: f32) -> f32 {
+    fn reference_erf(x: f32) -> f32 {
         let x = f64::from(x);
         let a = x.abs();
         if a > 3.0 {
