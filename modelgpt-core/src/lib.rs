@@ -44,9 +44,11 @@
 //! - `tch`: LibTorch (deprecated by burn 0.22; opt-in).
 //!
 //! Library code never picks a backend: it takes a [`burn::tensor::Device`]. Set
-//! `BURN_DEVICE=flex|wgpu|cuda` to choose at run time where `Device::default()` is used.
+//! `BURN_DEVICE=flex|wgpu|cuda|tch` to choose at run time where `Device::default()` is used;
+//! [`backend`] picks a device by name with an error instead of a panic.
 
 mod atomic;
+pub mod backend;
 mod customizer;
 pub mod data;
 mod error;

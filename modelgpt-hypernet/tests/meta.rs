@@ -326,6 +326,101 @@ fn same_seed_gives_the_same_run() {
     }
 }
 
+/// Largest absolute difference between the weights of two generators of one configuration.
+fn max_weight_gap(a: &HyperNet, b: &HyperNet) -> f32 {
+    let (wa, wb) = (weights_of(a), weights_of(b));
+    assert_eq!(wa.len(), wb.len());
+    wa.iter()
+        .zip(&wb)
+        .flat_map(|((_, x), (_, y))| x.iter().zip(y).map(|(p, q)| (p - q).abs()))
+        .fold(0.0, f32::max)
+}
+
+/// Several tasks per step spread over two devices (here twice the flex device, on two worker
+/// threads): the same run as all of them on one device. Without dropout, so that no random
+/// mask depends on which thread draws first.
+#[test]
+#[serial]
+fn tasks_spread_over_two_devices_give_the_one_device_run() {
+    let device = test_device();
+    let tasks = common::tasks_with(1.5, &device);
+    let hyper = HyperNetConfig {
+        dropout: 0.0,
+        ..hyper_config()
+    };
+    for rule in [MetaRule::EndToEnd, MetaRule::Delta] {
+        let config = MetaTrainConfig {
+            tasks_per_step: 3,
+            ..train_config(rule, 2, 11)
+        };
+        let run = |devices: Vec<Device>| {
+            MetaTrainer::new(hyper.clone(), config.clone())
+                .with_progress(false)
+                .with_devices(devices)
+                .train(&tasks, &device)
+                .unwrap()
+        };
+        let (m1, r1) = run(Vec::new());
+        let (m2, r2) = run(vec![device.clone(), device.clone()]);
+        // The same computation up to rounding: flex's parallel kernels may split a product
+        // differently when two threads call them at once.
+        assert_eq!(r1.history.len(), r2.history.len());
+        for (a, b) in r1.history.iter().zip(&r2.history) {
+            assert!(
+                (a.mean_loss - b.mean_loss).abs() <= 1e-6 * a.mean_loss.abs().max(1e-3),
+                "{}: {a:?} vs {b:?}",
+                rule.as_str()
+            );
+            assert!(
+                (a.mean_valid_acc - b.mean_valid_acc).abs() <= 0.02,
+                "{a:?} vs {b:?}"
+            );
+        }
+        assert_eq!(r1.best_epoch, r2.best_epoch);
+        let gap = max_weight_gap(&m1, &m2);
+        assert!(gap <= 1e-4, "{}: weights differ by {gap}", rule.as_str());
+        // Three tasks per step are not three steps of one task.
+        let (_, r3) = MetaTrainer::new(hyper.clone(), train_config(rule, 2, 11))
+            .with_progress(false)
+            .train(&tasks, &device)
+            .unwrap();
+        let loss = |r: &MetaTrainReport| r.history[2].mean_loss;
+        assert!((loss(&r1) - loss(&r3)).abs() > 1e-4, "{}", rule.as_str());
+    }
+}
+
+/// A run started from given weights equals the run that initialises them itself.
+#[test]
+#[serial]
+fn a_run_from_given_initial_weights_is_the_seeded_run() {
+    let device = test_device();
+    let tasks = common::tasks(&device);
+    let config = train_config(MetaRule::EndToEnd, 2, 13);
+    let (m1, r1) = trainer(config.clone()).train(&tasks, &device).unwrap();
+    device.seed(config.seed);
+    let initial = hyper_config().init(&device);
+    let (m2, r2) = trainer(config)
+        .with_initial(initial)
+        .train(&tasks, &device)
+        .unwrap();
+    assert_same_run(&r1, &r2);
+    assert!(weights_of(&m1) == weights_of(&m2));
+    let paper = HyperNetConfig::paper(
+        D_EMBED,
+        vec![PaperTask {
+            name: "x".into(),
+            n_features: 3,
+            n_classes: 2,
+        }],
+    )
+    .init(&device);
+    let err = trainer(train_config(MetaRule::EndToEnd, 1, 1))
+        .with_initial(paper)
+        .train(&tasks, &device)
+        .unwrap_err();
+    assert!(err.to_string().contains("paper mode"), "{err}");
+}
+
 #[test]
 #[serial]
 fn finished_checkpoint_is_reused_without_retraining() {

@@ -1,7 +1,7 @@
 //! Meta-training of the hypernetwork over many tabular tasks (paper Algorithm 1, and the
 //! end-to-end alternative).
 //!
-//! Every step takes one task (tasks are shuffled each epoch), draws a requirement sentence at
+//! Every task step takes one task (tasks are shuffled each epoch), draws a requirement sentence at
 //! random from the task's pool (training never calls a language model), splits the task's
 //! training rows at random into a "support" sample (the user's sample, whose statistics the
 //! general mode reads) and disjoint "query" rows, and draws the loss minibatch from the query
@@ -11,7 +11,11 @@
 //!   task loss, with a separate inner optimiser state per task; `∇φ = (∂θ/∂φ)ᵀ (θ − θ')`.
 //! - [`MetaRule::EndToEnd`]: the task loss is backpropagated through the generated weights.
 //!
-//! In both cases the outer step is Adam with the gradient norm clipped (paper: 0.25).
+//! In both cases the outer step is Adam with the gradient norm clipped (paper: 0.25), one per
+//! task step by default; with [`MetaTrainConfig::tasks_per_step`] `= k` the gradients of `k`
+//! task steps are summed (each loss weighted `1/k`) into one outer step, and
+//! [`MetaTrainer::with_devices`] runs those `k` tasks on several devices at once (burn reduces
+//! the gradients, see `docs/ARCHITECTURE.md`).
 //! After each epoch the mean validation accuracy of generated models over the training tasks
 //! decides the best checkpoint (epoch 0, the untrained generator, included). Checkpoints are
 //! written atomically; a run resumes from its last completed epoch with the outer Adam state
@@ -24,7 +28,7 @@ use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, MultiGradientsParams};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_targets::MlpFamily;
@@ -95,6 +99,11 @@ pub struct MetaTrainConfig {
     /// (e.g. synthetic prior tasks); ignored without a source.
     #[serde(default = "one")]
     pub extra_steps_per_task: usize,
+    /// Tasks whose gradients are summed into one optimizer step (each task's loss weighted
+    /// `1 / tasks_per_step`); the tasks of a step run on the devices of
+    /// [`MetaTrainer::with_devices`], round robin. 1 (the default): one task per step.
+    #[serde(default = "one")]
+    pub tasks_per_step: usize,
     /// Seed of every random choice (task order, sentences, samples, dropout, init).
     pub seed: u64,
 }
@@ -115,6 +124,7 @@ impl Default for MetaTrainConfig {
             augment: 0.5,
             patience: 40,
             extra_steps_per_task: 1,
+            tasks_per_step: 1,
             seed: 42,
         }
     }
@@ -279,6 +289,20 @@ pub struct MetaTrainer {
     checkpoint_dir: Option<PathBuf>,
     progress: bool,
     monitor: std::sync::Arc<Vec<PreparedTask>>,
+    devices: Vec<Device>,
+    initial: Option<HyperNet>,
+}
+
+/// The random choices of one task step ([`MetaTrainer::draw`]).
+struct StepDraw {
+    /// Index of the task (fixed tasks first, then the epoch's extra ones).
+    ti: usize,
+    req: usize,
+    view: TaskView,
+    support: Vec<usize>,
+    feature_seed: u64,
+    /// Rows of the loss minibatch.
+    rows: Vec<usize>,
 }
 
 struct InnerAdam {
@@ -296,7 +320,32 @@ impl MetaTrainer {
             checkpoint_dir: None,
             progress: true,
             monitor: std::sync::Arc::new(Vec::new()),
+            devices: Vec::new(),
+            initial: None,
         }
+    }
+
+    /// Starts from `hypernet` (e.g. the shipped generator, to go on meta-training it, or one
+    /// initialised once and copied to several backends) instead of a fresh initialisation
+    /// seeded with [`MetaTrainConfig::seed`]. It must have been made from this trainer's
+    /// [`HyperNetConfig`] (same mode and widths); a resumed run reads the checkpoint's weights
+    /// instead.
+    pub fn with_initial(mut self, hypernet: HyperNet) -> Self {
+        self.initial = Some(hypernet);
+        self
+    }
+
+    /// Spreads the tasks of every optimizer step over `devices`: the `j`-th task of a step
+    /// ([`MetaTrainConfig::tasks_per_step`]) runs on `devices[j % devices.len()]`, on its own
+    /// copy of the generator, one thread per device; burn sums the gradients on the device that
+    /// holds each parameter ([`burn::optim::MultiGradientsParams`]) and one optimizer step of
+    /// the model on the device given to [`MetaTrainer::train`] follows. The same seed draws the
+    /// same tasks, samples and minibatches whatever the devices, so a run on several devices
+    /// matches a run on one up to the backends' rounding. Without this call (or with an empty
+    /// list) every task runs on the training device.
+    pub fn with_devices(mut self, devices: Vec<Device>) -> Self {
+        self.devices = devices;
+        self
     }
 
     /// Also reports, after every epoch, the mean validation accuracy of the models generated for
@@ -335,9 +384,9 @@ impl MetaTrainer {
                 reason: "meta-training needs at least one task".into(),
             });
         }
-        if c.batch_size == 0 || c.epochs == 0 || c.steps_per_task == 0 {
+        if c.batch_size == 0 || c.epochs == 0 || c.steps_per_task == 0 || c.tasks_per_step == 0 {
             return Err(Error::InvalidConfig {
-                field: "batch_size/epochs/steps_per_task",
+                field: "batch_size/epochs/steps_per_task/tasks_per_step",
                 reason: "must be positive".into(),
             });
         }
@@ -345,6 +394,18 @@ impl MetaTrainer {
             return Err(Error::InvalidConfig {
                 field: "lr/grad_clip",
                 reason: "must be positive".into(),
+            });
+        }
+        if let Some(h) = &self.initial
+            && h.mode() != self.hyper.mode
+        {
+            return Err(Error::InvalidConfig {
+                field: "initial",
+                reason: format!(
+                    "the initial hypernetwork is in {} mode, the configuration in {} mode",
+                    h.mode().as_str(),
+                    self.hyper.mode.as_str()
+                ),
             });
         }
         if self.hyper.d_embed == 0 {
@@ -444,7 +505,16 @@ impl MetaTrainer {
         let c = &self.config;
         let ad = device.clone().autodiff();
         ad.seed(c.seed);
-        let mut model = self.hyper.init(&ad).train();
+        // The devices the tasks of a step run on (the training device unless told otherwise).
+        let workers: Vec<Device> = if self.devices.is_empty() {
+            vec![ad.clone()]
+        } else {
+            self.devices.iter().map(|d| d.clone().autodiff()).collect()
+        };
+        let mut model = match &self.initial {
+            Some(h) => h.clone().to_device(&ad).train(),
+            None => self.hyper.init(&ad).train(),
+        };
         let mut optim = AdamConfig::new()
             .with_grad_clipping(Some(GradientClippingConfig::Norm(c.grad_clip)))
             .init();
@@ -536,6 +606,9 @@ impl MetaTrainer {
             let epoch_seed = c.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
             let mut rng = StdRng::seed_from_u64(epoch_seed);
             ad.seed(epoch_seed);
+            for w in &workers {
+                w.seed(epoch_seed);
+            }
             let fresh = match extra.as_mut() {
                 Some(source) => source.tasks(epoch)?,
                 None => Vec::new(),
@@ -545,90 +618,117 @@ impl MetaTrainer {
             order.shuffle(&mut rng);
             let mut loss_sum = 0.0;
             let mut n_steps = 0usize;
-            for &ti in &order {
-                let is_extra = ti >= tasks.len();
-                let task = if is_extra {
+            // One entry per task step, in the shuffled task order.
+            let entries: Vec<usize> = order
+                .iter()
+                .flat_map(|&ti| {
+                    let steps = if ti >= tasks.len() {
+                        c.extra_steps_per_task
+                    } else {
+                        c.steps_per_task
+                    };
+                    std::iter::repeat_n(ti, steps)
+                })
+                .collect();
+            let task_of = |ti: usize| {
+                if ti >= tasks.len() {
                     &fresh[ti - tasks.len()]
                 } else {
                     &tasks[ti]
-                };
-                let steps = if is_extra {
-                    c.extra_steps_per_task
-                } else {
-                    c.steps_per_task
-                };
-                for _ in 0..steps {
-                    let req = rng.random_range(0..task.requirements.len());
-                    let augment = self.hyper.mode != HyperMode::Paper
-                        && rng.random_bool(c.augment.clamp(0.0, 1.0));
-                    let view = if augment {
-                        TaskView::random(task, &mut rng)
-                    } else {
-                        TaskView::full(task)
-                    };
-                    // Episodic split: the statistics come from a "support" sample, the loss from
-                    // disjoint "query" rows, as at generation time (statistics from the user's
-                    // training rows, accuracy on new rows).
-                    let mut pool = view.rows(&task.train);
-                    pool.shuffle(&mut rng);
-                    let n = pool.len();
-                    let hi = c.sample_max_rows.min(n - n / 4).max(1);
-                    let lo = c.sample_min_rows.min(hi).max(1);
-                    let m = rng.random_range(lo..=hi);
-                    let (support, query) = pool.split_at(m);
-                    let query = if query.is_empty() { support } else { query };
-                    let mut ctx = view.context(task, req, support, &ad)?;
-                    // Kernel mode: fresh random directions every step.
-                    ctx.feature_seed = rng.random();
-                    let rows: Vec<usize> = (0..c.batch_size.min(query.len()))
-                        .map(|_| query[rng.random_range(0..query.len())])
-                        .collect();
-                    let (xb, yb) = view.gather(&task.train, task.cols, &rows);
-                    let xb = Tensor::<2>::from_data(
-                        TensorData::new(xb, [rows.len(), view.cols.len()]),
-                        &ad,
-                    );
-                    let tensors = model.generate_tensors(&task.name, &ctx)?;
-                    // The widths come from the tensors (kernel mode widens with the rows).
-                    let family = &MlpFamily::new(self.hyper.spec_for(&tensors)?)?;
-                    let (loss_value, grads) = match c.rule {
-                        MetaRule::EndToEnd => {
-                            let params = to_params(family, tensors)?;
-                            let loss = cross_entropy(family.try_forward_with(&params, xb)?, &yb);
-                            let v = loss.clone().into_scalar::<f32>() as f64;
-                            (v, loss.backward())
-                        }
-                        MetaRule::Delta => {
-                            // An extra task is seen once: its inner state starts and ends here.
-                            let mut scratch = None;
-                            let state = if is_extra {
-                                &mut scratch
-                            } else {
-                                &mut inner[ti]
-                            };
-                            let (v, delta) = self.inner_steps(family, &tensors, xb, &yb, state)?;
-                            let mut surrogate: Option<Tensor<1>> = None;
-                            for ((w, b), (dw, db)) in tensors.into_iter().zip(delta) {
-                                let term = (w * dw).sum() + (b * db).sum();
-                                surrogate = Some(match surrogate {
-                                    Some(s) => s + term,
-                                    None => term,
-                                });
-                            }
-                            // `tensors` is never empty: an MLP has at least one layer.
-                            let surrogate = surrogate.ok_or_else(|| Error::InvalidInput {
-                                what: "generated tensors".into(),
-                                reason: "empty".into(),
-                            })?;
-                            (v, surrogate.backward())
-                        }
-                    };
-                    let grads = GradientsParams::from_grads(grads, &model);
-                    model = optim.step(c.lr, model, grads);
-                    loss_sum += loss_value;
-                    n_steps += 1;
-                    bar.inc(1);
                 }
+            };
+            for group in entries.chunks(c.tasks_per_step) {
+                // Everything random about the step is drawn here, on the host, in entry order:
+                // where the tasks then run changes nothing.
+                let draws: Vec<StepDraw> = group
+                    .iter()
+                    .map(|&ti| self.draw(ti, task_of(ti), &mut rng))
+                    .collect();
+                if group.len() == 1 && workers.len() == 1 {
+                    let draw = &draws[0];
+                    let state = if draw.ti >= tasks.len() {
+                        &mut None
+                    } else {
+                        &mut inner[draw.ti]
+                    };
+                    let (v, grads) =
+                        self.task_gradients(&model, task_of(draw.ti), draw, state, 1, &ad)?;
+                    model = optim.step(c.lr, model, grads);
+                    loss_sum += v;
+                } else {
+                    // Each fixed task's inner state travels with its first draw of the step; a
+                    // task drawn twice into one step starts its second draw afresh (and that
+                    // state is dropped).
+                    let mut taken = vec![false; tasks.len()];
+                    let mut jobs: Vec<Vec<(usize, Option<InnerAdam>)>> =
+                        (0..workers.len()).map(|_| Vec::new()).collect();
+                    for (j, draw) in draws.iter().enumerate() {
+                        let state = if draw.ti < tasks.len() && !taken[draw.ti] {
+                            taken[draw.ti] = true;
+                            inner[draw.ti].take()
+                        } else {
+                            None
+                        };
+                        jobs[j % workers.len()].push((j, state));
+                    }
+                    let k = group.len();
+                    let (draws, task_of) = (&draws, &task_of);
+                    let model_ref = &model;
+                    let run = |dev: &Device, jobs: Vec<(usize, Option<InnerAdam>)>| {
+                        let local = model_ref.clone().fork(dev);
+                        jobs.into_iter()
+                            .map(|(j, mut state)| {
+                                let draw = &draws[j];
+                                let task = task_of(draw.ti);
+                                let out =
+                                    self.task_gradients(&local, task, draw, &mut state, k, dev);
+                                out.map(|(v, g)| (j, v, g, state))
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    };
+                    let results: Vec<Result<Vec<_>>> = if workers.len() == 1 {
+                        jobs.into_iter().map(|j| run(&workers[0], j)).collect()
+                    } else {
+                        std::thread::scope(|scope| {
+                            let handles: Vec<_> = workers
+                                .iter()
+                                .zip(jobs)
+                                .map(|(dev, j)| scope.spawn(move || run(dev, j)))
+                                .collect();
+                            handles
+                                .into_iter()
+                                .map(|h| {
+                                    h.join().unwrap_or_else(|_| {
+                                        Err(Error::InvalidInput {
+                                            what: "meta-training step".into(),
+                                            reason: "a device's worker thread panicked".into(),
+                                        })
+                                    })
+                                })
+                                .collect()
+                        })
+                    };
+                    let mut multi = MultiGradientsParams::default();
+                    let mut outs = Vec::with_capacity(k);
+                    for (w, r) in results.into_iter().enumerate() {
+                        for (j, v, g, state) in r? {
+                            outs.push((j, v, state));
+                            multi.grads.push((g, workers[w].clone()));
+                        }
+                    }
+                    // Entry order, so that the loss sum is the same on any device layout.
+                    outs.sort_by_key(|o| o.0);
+                    for (j, v, state) in outs {
+                        let ti = draws[j].ti;
+                        if ti < tasks.len() && state.is_some() && inner[ti].is_none() {
+                            inner[ti] = state;
+                        }
+                        loss_sum += v;
+                    }
+                    model = optim.step_multi(c.lr, model, multi);
+                }
+                n_steps += group.len();
+                bar.inc(group.len() as u64);
             }
             let valid = model.valid();
             let mean_acc = self.mean_valid_acc(&valid, tasks, device)?;
@@ -711,6 +811,102 @@ impl MetaTrainer {
             sum += evaluate_generated(hyper, &self.hyper, task, &task.valid, 0, device)?;
         }
         Ok(sum / tasks.len() as f64)
+    }
+
+    /// Draws everything random about one task step: the requirement sentence, the (sub-)task
+    /// view, the support sample, the random feature seed and the loss minibatch.
+    fn draw(&self, ti: usize, task: &PreparedTask, rng: &mut StdRng) -> StepDraw {
+        let c = &self.config;
+        let req = rng.random_range(0..task.requirements.len());
+        let augment =
+            self.hyper.mode != HyperMode::Paper && rng.random_bool(c.augment.clamp(0.0, 1.0));
+        let view = if augment {
+            TaskView::random(task, rng)
+        } else {
+            TaskView::full(task)
+        };
+        // Episodic split: the statistics come from a "support" sample, the loss from disjoint
+        // "query" rows, as at generation time (statistics from the user's training rows,
+        // accuracy on new rows).
+        let mut pool = view.rows(&task.train);
+        pool.shuffle(rng);
+        let n = pool.len();
+        let hi = c.sample_max_rows.min(n - n / 4).max(1);
+        let lo = c.sample_min_rows.min(hi).max(1);
+        let m = rng.random_range(lo..=hi);
+        let (support, query) = pool.split_at(m);
+        let query = if query.is_empty() { support } else { query };
+        // Kernel mode: fresh random directions every step.
+        let feature_seed = rng.random();
+        let rows: Vec<usize> = (0..c.batch_size.min(query.len()))
+            .map(|_| query[rng.random_range(0..query.len())])
+            .collect();
+        StepDraw {
+            ti,
+            req,
+            view,
+            support: support.to_vec(),
+            feature_seed,
+            rows,
+        }
+    }
+
+    /// The loss of one task step and the gradients of the generator's parameters (`model`, on
+    /// `device`), each task's loss weighted `1 / k` when `k` tasks share the step.
+    fn task_gradients(
+        &self,
+        model: &HyperNet,
+        task: &PreparedTask,
+        draw: &StepDraw,
+        state: &mut Option<InnerAdam>,
+        k: usize,
+        device: &Device,
+    ) -> Result<(f64, GradientsParams)> {
+        let c = &self.config;
+        let view = &draw.view;
+        let mut ctx = view.context(task, draw.req, &draw.support, device)?;
+        ctx.feature_seed = draw.feature_seed;
+        let (xb, yb) = view.gather(&task.train, task.cols, &draw.rows);
+        let xb = Tensor::<2>::from_data(
+            TensorData::new(xb, [draw.rows.len(), view.cols.len()]),
+            device,
+        );
+        let weight = |t: Tensor<1>| if k == 1 { t } else { t / k as f64 };
+        let tensors = model.generate_tensors(&task.name, &ctx)?;
+        // The widths come from the tensors (kernel mode widens with the rows).
+        let family = &MlpFamily::new(self.hyper.spec_for(&tensors)?)?;
+        let (loss_value, grads) = match c.rule {
+            MetaRule::EndToEnd => {
+                let params = to_params(family, tensors)?;
+                let loss = cross_entropy(family.try_forward_with(&params, xb)?, &yb);
+                let v = loss.clone().into_scalar::<f32>() as f64;
+                (v, weight(loss).backward())
+            }
+            MetaRule::Delta => {
+                if let Some(st) = state.as_mut() {
+                    // The state may come from a step on another device.
+                    for t in st.m.iter_mut().chain(st.v.iter_mut()) {
+                        *t = t.clone().to_device(device);
+                    }
+                }
+                let (v, delta) = self.inner_steps(family, &tensors, xb, &yb, state)?;
+                let mut surrogate: Option<Tensor<1>> = None;
+                for ((w, b), (dw, db)) in tensors.into_iter().zip(delta) {
+                    let term = (w * dw).sum() + (b * db).sum();
+                    surrogate = Some(match surrogate {
+                        Some(s) => s + term,
+                        None => term,
+                    });
+                }
+                // `tensors` is never empty: an MLP has at least one layer.
+                let surrogate = surrogate.ok_or_else(|| Error::InvalidInput {
+                    what: "generated tensors".into(),
+                    reason: "empty".into(),
+                })?;
+                (v, weight(surrogate).backward())
+            }
+        };
+        Ok((loss_value, GradientsParams::from_grads(grads, model)))
     }
 
     /// Inner Adam steps of the Delta rule; returns the first step's loss and `θ − θ'` per tensor.
