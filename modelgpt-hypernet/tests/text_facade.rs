@@ -4,53 +4,16 @@
 
 mod common;
 
-use common::test_device;
+use common::{SPORTS, minilm as encoder, sports_vs_cooking, test_device};
 
 use burn::tensor::Device;
 use modelgpt_core::data::{TextDataset, assets_dir};
 use modelgpt_hypernet::{Error, TextHyperNetConfig, TextModelGpt};
-use modelgpt_targets::BertRequirementEncoder;
-
-const SPORTS: [&str; 6] = [
-    "The striker scored twice in the second half to win the match.",
-    "The team trained hard all week before the championship final.",
-    "She ran the marathon in under three hours and broke the record.",
-    "The goalkeeper saved a penalty in the last minute of the game.",
-    "Fans cheered as the tennis player won the fifth set.",
-    "The coach praised the defence after the basketball victory.",
-];
-
-const COOKING: [&str; 6] = [
-    "Simmer the tomato sauce with garlic and basil for twenty minutes.",
-    "Knead the bread dough until it is smooth, then let it rise.",
-    "Whisk the eggs with sugar and fold in the flour for the cake.",
-    "Roast the vegetables in the oven with olive oil and salt.",
-    "Season the soup with pepper and stir in fresh cream before serving.",
-    "Fry the onions in butter until golden, then add the rice.",
-];
-
-fn encoder(device: &Device) -> BertRequirementEncoder {
-    let dir = assets_dir().join("minilm");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: run `python3 scripts/fetch_assets.py` (these tests need the real MiniLM)",
-        dir.display()
-    );
-    BertRequirementEncoder::from_dir(&dir, device).expect("MiniLM loads")
-}
 
 fn untrained(device: &Device) -> TextModelGpt {
     let config = TextHyperNetConfig::default();
     let hyper = config.init(device).expect("default config is valid");
     TextModelGpt::new(encoder(device), hyper, config).expect("widths match MiniLM")
-}
-
-fn sports_vs_cooking() -> TextDataset {
-    let pairs = SPORTS
-        .iter()
-        .map(|t| (*t, "sports"))
-        .chain(COOKING.iter().map(|t| (*t, "cooking")));
-    TextDataset::from_pairs("topic", pairs).expect("two classes")
 }
 
 #[test]

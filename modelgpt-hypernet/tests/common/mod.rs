@@ -4,8 +4,9 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use modelgpt_core::RequirementEncoder;
-use modelgpt_core::data::{Split, TabularDataset};
+use modelgpt_core::data::{Split, TabularDataset, TextDataset, assets_dir};
 use modelgpt_hypernet::{EmbeddingCache, PreparedTask};
+use modelgpt_targets::BertRequirementEncoder;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -241,4 +242,45 @@ pub fn weights_of<M: burn::module::Module>(model: &M) -> Vec<(usize, Vec<f32>)> 
     let mut c = Collect(Vec::new());
     model.visit(&mut c);
     c.0
+}
+
+/// Six sentences about sport.
+pub const SPORTS: [&str; 6] = [
+    "The striker scored twice in the second half to win the match.",
+    "The team trained hard all week before the championship final.",
+    "She ran the marathon in under three hours and broke the record.",
+    "The goalkeeper saved a penalty in the last minute of the game.",
+    "Fans cheered as the tennis player won the fifth set.",
+    "The coach praised the defence after the basketball victory.",
+];
+
+/// Six sentences about cooking.
+pub const COOKING: [&str; 6] = [
+    "Simmer the tomato sauce with garlic and basil for twenty minutes.",
+    "Knead the bread dough until it is smooth, then let it rise.",
+    "Whisk the eggs with sugar and fold in the flour for the cake.",
+    "Roast the vegetables in the oven with olive oil and salt.",
+    "Season the soup with pepper and stir in fresh cream before serving.",
+    "Fry the onions in butter until golden, then add the rice.",
+];
+
+/// The real MiniLM from the fetched assets, on `device` (a missing folder fails the test with
+/// the command that fetches it).
+pub fn minilm(device: &Device) -> BertRequirementEncoder {
+    let dir = assets_dir().join("minilm");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run `python3 scripts/fetch_assets.py` (these tests need the real MiniLM)",
+        dir.display()
+    );
+    BertRequirementEncoder::from_dir(&dir, device).expect("MiniLM loads")
+}
+
+/// A two-class text task: [`SPORTS`] vs [`COOKING`].
+pub fn sports_vs_cooking() -> TextDataset {
+    let pairs = SPORTS
+        .iter()
+        .map(|t| (*t, "sports"))
+        .chain(COOKING.iter().map(|t| (*t, "cooking")));
+    TextDataset::from_pairs("topic", pairs).expect("two classes")
 }
