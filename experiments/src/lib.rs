@@ -7,6 +7,8 @@
 //! - [`architecture`]: the tabular architecture selector's outcomes, training and report
 //!   (`cargo run --release -p modelgpt-experiments --bin architecture`,
 //!   `reports/architecture.{json,md}`).
+//! - [`backends`]: the same code on flex, wgpu, tch (and CUDA) measured side by side
+//!   (`scripts/check_backends.py`, `reports/backends.json`).
 //! - [`image`]: the experiment behind `cargo run --release --example image_report`
 //!   (`reports/image.{json,md}`).
 //! - [`prior`]: synthetic prior tasks as an extra meta-training source.
@@ -18,6 +20,7 @@
 //! Nothing here is library API: the library crates never depend on this one.
 
 pub mod architecture;
+pub mod backends;
 pub mod image;
 pub mod prior;
 pub mod tabular;

@@ -725,7 +725,10 @@ impl MetaTrainer {
                         }
                         loss_sum += v;
                     }
-                    model = optim.step_multi(c.lr, model, multi);
+                    // burn updates each parameter on the device its gradients were summed on
+                    // (a model sharded over the devices); the generator lives on one device,
+                    // so it comes back after the step.
+                    model = optim.step_multi(c.lr, model, multi).fork(&ad);
                 }
                 n_steps += group.len();
                 bar.inc(group.len() as u64);
