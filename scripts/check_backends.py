@@ -15,7 +15,8 @@ What it does, in one run:
    every backend beside flex in one process: parity figures, MiniLM throughput at batch 1 and
    32, shipped tabular generation latency, one meta-training step.
 4. Writes the binary's figures, the test outcomes and every error met (with its message) to
-   ``reports/backends.json``.
+   ``reports/backends.json``, and a table of them to ``reports/backends.md``
+   (``--render-only`` rewrites the table from an existing JSON without running anything).
 
 A backend that cannot be built or run here is reported with the error instead of figures; the
 others still run. ``--cuda`` adds burn's CUDA backend (cubecl) and LibTorch on CUDA, for a
@@ -24,7 +25,7 @@ machine with an NVIDIA GPU and its driver.
 Usage::
 
     python3 scripts/check_backends.py [--backends flex,wgpu,tch] [--cuda] [--venv DIR]
-                                      [--seconds 2] [--out reports/backends.json]
+                                      [--seconds 2] [--out reports/backends.json] [--render-only]
 """
 
 from __future__ import annotations
@@ -132,6 +133,55 @@ def summary_line(proc: subprocess.CompletedProcess) -> str:
     lines = [l for l in (proc.stdout + proc.stderr).splitlines() if l.startswith("test result:")]
     return lines[-1] if lines else ""
 
+def fmt(v: object, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def render(report: dict) -> str:
+    """The Markdown table of a report."""
+    rows = {b["backend"]: b for b in report["backends"]}
+    names = list(rows)
+    out = [
+        "# The same code on several backends",
+        "",
+        f"Produced by `{report['produced_by']}` on {report['environment'].get('cpus')} CPU cores "
+        f"({report['environment'].get('date')}); features `{report['features']}`"
+        + (f", torch {report['environment']['torch']}" if "torch" in report["environment"] else "")
+        + ". wgpu runs on whatever Vulkan driver the machine has: on these GPU-less machines Mesa's "
+        "software rasteriser lavapipe. Parity is against flex in the same process (MiniLM: against "
+        "the sentence-transformers fixture).",
+        "",
+        "| | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    lines = [
+        ("tests/backends.rs", lambda b: (lambda t: "n/a" if t is None else ("pass" if t["passed"] else "FAIL"))(report["tests"].get(b))),
+        ("MiniLM max abs diff vs sentence-transformers", lambda b: fmt(rows[b].get("minilm_max_abs_diff"), ".1e")),
+        ("tabular tensors, max rel diff vs flex", lambda b: fmt(rows[b].get("tabular_tensor_rel_diff"), ".1e")),
+        ("tabular probabilities, max abs diff vs flex", lambda b: fmt(rows[b].get("tabular_proba_max_abs_diff"), ".1e")),
+        ("text LoRA tensors, max rel diff vs flex", lambda b: fmt(rows[b].get("text_tensor_rel_diff"), ".1e")),
+        ("text logits, max abs diff vs flex", lambda b: fmt(rows[b].get("text_logit_max_abs_diff"), ".1e")),
+        ("MiniLM sentences/s, batch 1", lambda b: fmt(rows[b].get("encoder_batch1_per_s"), ".1f")),
+        ("MiniLM sentences/s, batch 32", lambda b: fmt(rows[b].get("encoder_batch32_per_s"), ".1f")),
+        ("shipped tabular generation with the requirement encoded, ms (median of 5)", lambda b: fmt(rows[b].get("tabular_generation_ms"), ".1f")),
+        ("meta-training task step (end-to-end rule, prior tasks), ms", lambda b: fmt(rows[b].get("meta_step_ms"), ".1f")),
+    ]
+    for label, f in lines:
+        out.append(f"| {label} | " + " | ".join(f(b) for b in names) + " |")
+    errs = [(b["backend"], b["error"]) for b in report["backends"] if b.get("error")]
+    if errs:
+        out += ["", "## Errors", ""]
+        for b, e in errs:
+            out += [f"- `{b}`:", "", "```text", e, "```", ""]
+    return "\n".join(out) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(text)
+    part.replace(path)
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,7 +190,12 @@ def main() -> int:
     ap.add_argument("--venv", type=Path, default=ROOT / "target" / "backends-venv")
     ap.add_argument("--seconds", type=float, default=2.0, help="least seconds per throughput figure")
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "backends.json")
+    ap.add_argument("--render-only", action="store_true", help="only rewrite the .md from the existing JSON")
     args = ap.parse_args()
+    if args.render_only:
+        write_atomic(args.out.with_suffix(".md"), render(json.loads(args.out.read_text())))
+        log(f"wrote {args.out.with_suffix('.md')}")
+        return 0
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if args.cuda:
@@ -226,11 +281,9 @@ def main() -> int:
         "tests": tests,
         **figures,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    part = args.out.with_suffix(".json.part")
-    part.write_text(json.dumps(report, indent=2) + "\n")
-    part.replace(args.out)
-    log(f"wrote {args.out}")
+    write_atomic(args.out, json.dumps(report, indent=2) + "\n")
+    write_atomic(args.out.with_suffix(".md"), render(report))
+    log(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     failed = [b for b, t in tests.items() if not t["passed"]]
     if failed:
         log(f"tests failed on: {', '.join(failed)}")
