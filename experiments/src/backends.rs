@@ -82,10 +82,14 @@ fn flat(t: Tensor<1>) -> Result<Vec<f32>> {
 }
 
 fn max_gap(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(if a.len() == b.len() { 0.0 } else { f32::INFINITY }, f32::max)
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(
+        if a.len() == b.len() {
+            0.0
+        } else {
+            f32::INFINITY
+        },
+        f32::max,
+    )
 }
 
 /// Largest per-tensor difference relative to the tensor's magnitude (at least 1).
@@ -121,7 +125,11 @@ fn check_table() -> Result<TabularDataset> {
         let cells: Vec<String> = v.iter().map(|x| format!("{x:.5}")).collect();
         csv.push_str(&format!("{},{label}\n", cells.join(",")));
     }
-    Ok(TabularDataset::from_csv_str(&csv, "label", "backend_check")?)
+    Ok(TabularDataset::from_csv_str(
+        &csv,
+        "label",
+        "backend_check",
+    )?)
 }
 
 fn check_text() -> Result<TextDataset> {

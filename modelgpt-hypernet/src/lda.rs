@@ -19,12 +19,16 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::linalg::cholesky_solve;
+use crate::linalg::{add_gram, cholesky_solve};
+
+/// Values (rows × features) of centred rows held at once while a covariance is accumulated.
+const ROW_BLOCK_VALUES: usize = 1 << 16;
 
 /// Smallest shrinkage of the within-class covariance towards `(tr Σ / d) · I` in the
 /// discriminant directions; the intensity itself is the Ledoit–Wolf estimate from the sample.
 pub const LDA_SHRINKAGE_FLOOR: f64 = 0.05;
 
+#[cfg(test)]
 /// Ledoit–Wolf (2004) shrinkage intensity of the pooled within-class covariance `s`
 /// (`d × d`, row-major) towards `μ·I`, `μ = tr(s)/d`: `min(1, β̄² / δ²)` with
 /// `δ² = ‖s − μI‖²_F` and `β̄² = n⁻² Σ_k ‖x_k x_kᵀ − s‖²_F` over the class-centred rows `x_k`.
@@ -105,35 +109,40 @@ fn discriminant_primal(
 ) -> Vec<f64> {
     let n = rows.len() as f64;
     let n_classes = means64.len() / cols;
+    // S = Cᵀ C / n over the class-centred rows C, accumulated by blocks of rows (bounded memory)
+    // through gemm; the same pass sums Σ_k ‖c_k‖⁴ for the Ledoit–Wolf intensity.
     let mut sw = vec![0f64; cols * cols];
-    let mut centred = vec![0f64; cols];
-    for &r in rows {
-        let c = y[r];
-        let row = &x[r * cols..(r + 1) * cols];
-        for j in 0..cols {
-            centred[j] = row[j] as f64 - class_means[c * cols + j] as f64;
-        }
-        for i in 0..cols {
-            let ci = centred[i];
-            if ci == 0.0 {
-                continue;
+    let block = (ROW_BLOCK_VALUES / cols.max(1)).clamp(1, rows.len().max(1));
+    let mut centred = vec![0f64; block * cols];
+    let mut fourth = 0f64;
+    for chunk in rows.chunks(block) {
+        for (i, &r) in chunk.iter().enumerate() {
+            let c = y[r];
+            let row = &x[r * cols..(r + 1) * cols];
+            let out = &mut centred[i * cols..(i + 1) * cols];
+            let mut norm2 = 0f64;
+            for j in 0..cols {
+                let v = row[j] as f64 - class_means[c * cols + j] as f64;
+                out[j] = v;
+                norm2 += v * v;
             }
-            for j in 0..=i {
-                sw[i * cols + j] += ci * centred[j];
-            }
+            fourth += norm2 * norm2;
         }
+        add_gram(&mut sw, &centred, chunk.len(), cols);
     }
     let mut trace = 0f64;
     for i in 0..cols {
         for j in 0..=i {
+            // The product is symmetric up to rounding: keep one triangle.
             let v = sw[i * cols + j] / n;
             sw[i * cols + j] = v;
             sw[j * cols + i] = v;
         }
         trace += sw[i * cols + i];
     }
+    let s_norm2: f64 = sw.iter().map(|v| v * v).sum();
     let ridge = (trace / cols as f64).max(1e-3);
-    let gamma = ledoit_wolf_intensity(x, cols, y, rows, class_means, &sw, ridge).max(min_shrinkage);
+    let gamma = lw_from_moments(s_norm2, trace, fourth, n, cols, ridge).max(min_shrinkage);
     for i in 0..cols {
         for j in 0..cols {
             sw[i * cols + j] *= 1.0 - gamma;

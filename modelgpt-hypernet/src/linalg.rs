@@ -99,6 +99,45 @@ fn sub_aat(
     }
 }
 
+/// Adds `Cᵀ C` to `acc` (`d × d`, row-major) for the `rows × d` row-major `c`: one blocked,
+/// parallel matrix product (gemm), so that a covariance over many rows costs what the product
+/// costs rather than a scalar loop over rows.
+#[allow(unsafe_code)]
+pub(crate) fn add_gram(acc: &mut [f64], c: &[f64], rows: usize, d: usize) {
+    assert!(acc.len() >= d * d, "acc holds fewer than d × d values");
+    assert!(c.len() >= rows * d, "c holds fewer than rows × d values");
+    if d == 0 || rows == 0 {
+        return;
+    }
+    let s = d as isize;
+    // SAFETY: `acc` (read and written) and `c` (read) are distinct allocations holding at least
+    // `d × d` and `rows × d` values; gemm touches exactly those elements at these strides
+    // (`Cᵀ` is `c` read with the strides swapped).
+    unsafe {
+        gemm::gemm(
+            d,
+            d,
+            rows,
+            acc.as_mut_ptr(),
+            1,
+            s,
+            true,
+            c.as_ptr(),
+            s,
+            1,
+            c.as_ptr(),
+            1,
+            s,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+    }
+}
+
 /// `Xᵀ X` for a `d × d` row-major `x`.
 #[allow(unsafe_code)]
 fn gram_t(x: &[f64], d: usize) -> Vec<f64> {
@@ -299,6 +338,38 @@ pub(crate) fn symmetric_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn add_gram_accumulates_the_products_of_row_blocks() {
+        let (rows, d) = (37, 5);
+        let c: Vec<f64> = (0..rows * d)
+            .map(|i| ((i * 7919) % 101) as f64 / 50.0 - 1.0)
+            .collect();
+        let naive = |from: usize, to: usize| -> Vec<f64> {
+            let mut out = vec![0f64; d * d];
+            for r in from..to {
+                for i in 0..d {
+                    for j in 0..d {
+                        out[i * d + j] += c[r * d + i] * c[r * d + j];
+                    }
+                }
+            }
+            out
+        };
+        // Two blocks of rows added into one accumulator: the product of all rows.
+        let mut acc = vec![0f64; d * d];
+        add_gram(&mut acc, &c[..20 * d], 20, d);
+        add_gram(&mut acc, &c[20 * d..], rows - 20, d);
+        for (a, b) in acc.iter().zip(naive(0, rows)) {
+            assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+        }
+        add_gram(&mut acc, &c, 0, d);
+        assert!(
+            acc.iter()
+                .zip(naive(0, rows))
+                .all(|(a, b)| (a - b).abs() < 1e-10)
+        );
+    }
 
     #[test]
     fn solve_and_inverse_agree_with_a_known_system() {
