@@ -20,7 +20,9 @@ What it does, in one run:
 
 A backend that cannot be built or run here is reported with the error instead of figures; the
 others still run. ``--cuda`` adds burn's CUDA backend (cubecl) and LibTorch on CUDA, for a
-machine with an NVIDIA GPU and its driver.
+machine with an NVIDIA GPU and its driver; building burn's ``cuda`` feature downloads an LLVM
+bundle (``tracel-llvm-bundler``) at build time, so it also needs network access beyond the package
+registries.
 
 Usage::
 
@@ -239,12 +241,15 @@ def main() -> int:
         )
 
     proc = build(usable)
-    if proc.returncode != 0 and any(b.startswith("tch") for b in usable):
-        # The LibTorch build is the fragile one: report it and go on without it.
+    # The LibTorch and CUDA builds are the fragile ones (a LibTorch to link; burn's `cuda`
+    # feature downloads an LLVM bundle at build time): report a failure and go on without it.
+    for feature, members in (("tch", ("tch", "tch-cuda")), ("cuda", ("cuda",))):
+        if proc.returncode == 0 or not any(b in members for b in usable):
+            continue
         for b in usable:
-            if b.startswith("tch"):
-                errors[b] = f"build with --features tch failed:\n{tail(proc)}"
-        usable = [b for b in usable if not b.startswith("tch")]
+            if b in members:
+                errors[b] = f"build with --features {feature} failed:\n{tail(proc)}"
+        usable = [b for b in usable if b not in members]
         proc = build(usable)
     if proc.returncode != 0:
         raise RuntimeError(f"the backends binary does not build:\n{tail(proc)}")
