@@ -25,7 +25,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use common::{D_EMBED, minilm, sports_vs_cooking, test_device, weights_of};
 use modelgpt_core::data::assets_dir;
-use modelgpt_core::{Requirement, RequirementEncoder};
+use modelgpt_core::{GeneratedParams, Requirement, RequirementEncoder};
 use modelgpt_hypernet::{
     HyperNet, HyperNetConfig, MetaRule, MetaTrainConfig, MetaTrainReport, MetaTrainer,
     TabularModelGpt, TextModelGpt,
@@ -65,6 +65,22 @@ fn host(t: &Tensor<1>) -> Vec<f32> {
         .convert::<f32>()
         .try_to_vec::<f32>()
         .unwrap()
+}
+
+/// Every generated tensor of `b` (made on `device`) within `GEN_TOL` of `a`'s, relative to the
+/// tensor's largest magnitude (at least 1).
+fn assert_same_tensors(device: &Device, a: &GeneratedParams, b: &GeneratedParams) {
+    assert_eq!(a.flat().len(), b.flat().len(), "{device:?}: tensor count");
+    for ((entry, ta), (_, tb)) in a.iter().zip(b.iter()) {
+        let (va, vb) = (host(ta), host(tb));
+        let gap = max_gap(&va, &vb);
+        let scale = max_abs(&va).max(1.0);
+        assert!(
+            gap <= GEN_TOL * scale,
+            "{device:?}: {}: max abs difference {gap} (magnitude {scale})",
+            entry.name
+        );
+    }
 }
 
 #[derive(Deserialize)]
@@ -137,16 +153,7 @@ fn tabular_generation_matches_flex() {
         b.architecture(),
         "the same member is chosen"
     );
-    for ((entry, ta), (_, tb)) in a.mlp().to_params().iter().zip(b.mlp().to_params().iter()) {
-        let (va, vb) = (host(ta), host(tb));
-        let gap = max_gap(&va, &vb);
-        let scale = max_abs(&va).max(1.0);
-        assert!(
-            gap <= GEN_TOL * scale,
-            "{device:?}: {}: max abs difference {gap} (magnitude {scale})",
-            entry.name
-        );
-    }
+    assert_same_tensors(&device, &a.mlp().to_params(), &b.mlp().to_params());
     let pa: Vec<f32> = a.predict_proba(&ds, &rows).unwrap().concat();
     let pb: Vec<f32> = b.predict_proba(&ds, &rows).unwrap().concat();
     let gap = max_gap(&pa, &pb);
@@ -166,16 +173,7 @@ fn text_lora_generation_matches_flex() {
         ga.tailor(&data, req).unwrap(),
         gb.tailor(&data, req).unwrap(),
     );
-    for ((entry, ta), (_, tb)) in a.params().iter().zip(b.params().iter()) {
-        let (va, vb) = (host(ta), host(tb));
-        let gap = max_gap(&va, &vb);
-        let scale = max_abs(&va).max(1.0);
-        assert!(
-            gap <= GEN_TOL * scale,
-            "{device:?}: {}: max abs difference {gap} (magnitude {scale})",
-            entry.name
-        );
-    }
+    assert_same_tensors(&device, a.params(), b.params());
     let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
     let la = a.logits(&texts).unwrap().concat();
     let lb = b.logits(&texts).unwrap().concat();
