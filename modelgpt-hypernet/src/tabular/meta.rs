@@ -341,8 +341,10 @@ impl MetaTrainer {
     /// holds each parameter ([`burn::optim::MultiGradientsParams`]) and one optimizer step of
     /// the model on the device given to [`MetaTrainer::train`] follows. The same seed draws the
     /// same tasks, samples and minibatches whatever the devices, so a run on several devices
-    /// matches a run on one up to the backends' rounding. Without this call (or with an empty
-    /// list) every task runs on the training device.
+    /// matches a run on one up to the backends' rounding, except for dropout: each backend draws
+    /// its masks from its own generator (flex has one per process, shared by its worker
+    /// threads), so with dropout a multi-device run is not bit-reproducible. Without this call
+    /// (or with an empty list) every task runs on the training device.
     pub fn with_devices(mut self, devices: Vec<Device>) -> Self {
         self.devices = devices;
         self
