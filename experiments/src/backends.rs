@@ -147,14 +147,17 @@ fn check_text() -> Result<TextDataset> {
 const TABULAR_REQ: &str = "Sort the parcels into small, medium and large from their measurements.";
 const TEXT_REQ: &str = "Tell sports news from cooking recipes.";
 
-/// Tabular tensors and probabilities of the shipped generator on `device`, and the generator.
-fn tabular_outputs(device: &Device) -> Result<(TabularModelGpt, Vec<Vec<f32>>, Vec<f32>)> {
+/// Tabular tensors and probabilities of the shipped generator on `device` for `ds`, and the
+/// generator.
+fn tabular_outputs(
+    ds: &TabularDataset,
+    device: &Device,
+) -> Result<(TabularModelGpt, Vec<Vec<f32>>, Vec<f32>)> {
     let gpt = TabularModelGpt::builder()
         .encoder(Box::new(load_encoder(device)?))
         .shipped()
         .build(device)?;
-    let ds = check_table()?;
-    let model = gpt.generate(&ds, &Requirement::new(TABULAR_REQ))?;
+    let model = gpt.generate(ds, &Requirement::new(TABULAR_REQ))?;
     let tensors = model
         .mlp()
         .to_params()
@@ -162,7 +165,7 @@ fn tabular_outputs(device: &Device) -> Result<(TabularModelGpt, Vec<Vec<f32>>, V
         .map(|(_, t)| flat(t.clone()))
         .collect::<Result<Vec<_>>>()?;
     let rows: Vec<usize> = (0..ds.n_rows()).collect();
-    let proba = model.predict_proba(&ds, &rows)?.concat();
+    let proba = model.predict_proba(ds, &rows)?.concat();
     Ok((gpt, tensors, proba))
 }
 
@@ -239,8 +242,8 @@ fn measure(
     f.encoder_batch32_per_s = Some(throughput(&encoder, sentences, 32, min_s, &device)?);
 
     eprintln!("backends: {name}: tabular generation");
-    let (gpt, tensors, proba) = tabular_outputs(&device)?;
     let ds = check_table()?;
+    let (gpt, tensors, proba) = tabular_outputs(&ds, &device)?;
     let req = Requirement::new(TABULAR_REQ);
     let mut times = Vec::new();
     for _ in 0..5 {
@@ -299,7 +302,7 @@ pub fn run(names: &[String], min_s: f64) -> Result<Vec<BackendFigures>> {
     let sentences: Vec<&str> = owned.iter().map(String::as_str).collect();
 
     let flex = modelgpt_core::backend::device_by_name("flex")?;
-    let (_, tab_t, tab_p) = tabular_outputs(&flex)?;
+    let (_, tab_t, tab_p) = tabular_outputs(&check_table()?, &flex)?;
     let reference = Reference {
         tabular: (tab_t, tab_p),
         text: text_outputs(&flex)?,

@@ -28,39 +28,6 @@ const ROW_BLOCK_VALUES: usize = 1 << 16;
 /// discriminant directions; the intensity itself is the Ledoit–Wolf estimate from the sample.
 pub const LDA_SHRINKAGE_FLOOR: f64 = 0.05;
 
-#[cfg(test)]
-/// Ledoit–Wolf (2004) shrinkage intensity of the pooled within-class covariance `s`
-/// (`d × d`, row-major) towards `μ·I`, `μ = tr(s)/d`: `min(1, β̄² / δ²)` with
-/// `δ² = ‖s − μI‖²_F` and `β̄² = n⁻² Σ_k ‖x_k x_kᵀ − s‖²_F` over the class-centred rows `x_k`.
-fn ledoit_wolf_intensity(
-    x: &[f32],
-    cols: usize,
-    y: &[usize],
-    rows: &[usize],
-    class_means: &[f32],
-    s: &[f64],
-    mu: f64,
-) -> f64 {
-    let s_norm2: f64 = s.iter().map(|v| v * v).sum();
-    let trace: f64 = (0..cols).map(|i| s[i * cols + i]).sum();
-    // Σ_k ‖x_k x_kᵀ − S‖² = Σ_k ‖x_k‖⁴ − 2 Σ_k x_kᵀ S x_k + n‖S‖², and since S = n⁻¹ Σ_k x_k x_kᵀ,
-    // Σ_k x_kᵀ S x_k = n‖S‖²: the sum is Σ_k ‖x_k‖⁴ − n‖S‖², one pass over the rows.
-    let fourth: f64 = rows
-        .iter()
-        .map(|&r| {
-            let c = y[r];
-            let norm2: f64 = (0..cols)
-                .map(|j| {
-                    let v = x[r * cols + j] as f64 - class_means[c * cols + j] as f64;
-                    v * v
-                })
-                .sum();
-            norm2 * norm2
-        })
-        .sum();
-    lw_from_moments(s_norm2, trace, fourth, rows.len() as f64, cols, mu)
-}
-
 /// The Ledoit–Wolf intensity from the moments it needs: `‖S‖²_F`, `tr S`, `Σ_k ‖x_k‖⁴` over the
 /// `n` class-centred rows, the width `d` and the target scale `μ`.
 pub(crate) fn lw_from_moments(
@@ -342,6 +309,39 @@ impl ShrunkLda {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reference of the tests: the Ledoit–Wolf (2004) shrinkage intensity of the pooled within-class covariance `s`
+    /// (`d × d`, row-major) towards `μ·I`, `μ = tr(s)/d`: `min(1, β̄² / δ²)` with
+    /// `δ² = ‖s − μI‖²_F` and `β̄² = n⁻² Σ_k ‖x_k x_kᵀ − s‖²_F` over the class-centred rows `x_k`
+    /// (`discriminant_primal` sums the same fourth moment in its pass over the rows).
+    fn ledoit_wolf_intensity(
+        x: &[f32],
+        cols: usize,
+        y: &[usize],
+        rows: &[usize],
+        class_means: &[f32],
+        s: &[f64],
+        mu: f64,
+    ) -> f64 {
+        let s_norm2: f64 = s.iter().map(|v| v * v).sum();
+        let trace: f64 = (0..cols).map(|i| s[i * cols + i]).sum();
+        // Σ_k ‖x_k x_kᵀ − S‖² = Σ_k ‖x_k‖⁴ − 2 Σ_k x_kᵀ S x_k + n‖S‖², and since S = n⁻¹ Σ_k x_k x_kᵀ,
+        // Σ_k x_kᵀ S x_k = n‖S‖²: the sum is Σ_k ‖x_k‖⁴ − n‖S‖², one pass over the rows.
+        let fourth: f64 = rows
+            .iter()
+            .map(|&r| {
+                let c = y[r];
+                let norm2: f64 = (0..cols)
+                    .map(|j| {
+                        let v = x[r * cols + j] as f64 - class_means[c * cols + j] as f64;
+                        v * v
+                    })
+                    .sum();
+                norm2 * norm2
+            })
+            .sum();
+        lw_from_moments(s_norm2, trace, fourth, rows.len() as f64, cols, mu)
+    }
 
     #[test]
     fn gram_form_equals_the_covariance_form() {

@@ -209,6 +209,18 @@ fn meta_config(rule: MetaRule, tasks_per_step: usize) -> MetaTrainConfig {
     }
 }
 
+/// Every weight of `b` within `TRAIN_TOL` of `a`'s, relative to the tensor's largest magnitude
+/// (at least 1); both modules on one device.
+fn assert_close_weights<M: Module>(what: &str, a: &M, b: &M) {
+    let (wa, wb) = (weights_of(a), weights_of(b));
+    assert_eq!(wa.len(), wb.len(), "{what}: parameter count");
+    for ((_, x), (_, y)) in wa.iter().zip(&wb) {
+        let gap = max_gap(x, y) as f64;
+        let scale = (max_abs(x) as f64).max(1.0);
+        assert!(gap <= TRAIN_TOL * scale, "{what}: weights differ by {gap}");
+    }
+}
+
 fn assert_same_training(
     what: &str,
     a: (&HyperNet, &MetaTrainReport),
@@ -233,11 +245,7 @@ fn assert_same_training(
         );
     }
     if a.1.best_epoch == b.1.best_epoch {
-        for ((_, wa), (_, wb)) in weights_of(a.0).iter().zip(&weights_of(b.0)) {
-            let gap = max_gap(wa, wb) as f64;
-            let scale = (max_abs(wa) as f64).max(1.0);
-            assert!(gap <= TRAIN_TOL * scale, "{what}: weights differ by {gap}");
-        }
+        assert_close_weights(what, a.0, b.0);
     }
 }
 
@@ -346,12 +354,5 @@ fn mlp_training_matches_flex() {
         );
     }
     assert_eq!(a.best_epoch, b.best_epoch);
-    let wb = weights_of(&b.model.to_device(&flex));
-    for ((_, wa), (_, wb)) in weights_of(&a.model).iter().zip(&wb) {
-        let gap = max_gap(wa, wb) as f64;
-        assert!(
-            gap <= TRAIN_TOL * (max_abs(wa) as f64).max(1.0),
-            "{device:?}: weights differ by {gap}"
-        );
-    }
+    assert_close_weights(&format!("{device:?}"), &a.model, &b.model.to_device(&flex));
 }
