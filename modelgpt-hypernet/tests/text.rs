@@ -1,5 +1,9 @@
 //! Text hypernetwork: generation for any class count, and end-to-end meta-training on a tiny
 //! random BERT (no assets needed).
+//!
+//! Every test is `#[serial]`: they draw from the device's random generator, which one test's
+//! seed resets for all (one concurrent run in the workspace suite saw a loss curve end above
+//! its start).
 
 mod common;
 
@@ -11,6 +15,7 @@ use modelgpt_hypernet::{
     meta_train_text,
 };
 use modelgpt_targets::{BertConfig, BertModel, PrefixFeatures, TextLoraConfig, TextLoraFamily};
+use serial_test::serial;
 
 const D: usize = 16;
 
@@ -54,6 +59,7 @@ fn sample(k: usize, device: &Device) -> TextSample {
 }
 
 #[test]
+#[serial]
 fn generates_heads_for_any_class_count() {
     let device = test_device();
     let model = tiny_bert(&device);
@@ -119,6 +125,7 @@ fn generates_heads_for_any_class_count() {
 }
 
 #[test]
+#[serial]
 fn checkpoints_of_another_layout_are_refused() {
     let device = test_device();
     let cfg = TextHyperNetConfig {
@@ -130,6 +137,7 @@ fn checkpoints_of_another_layout_are_refused() {
 }
 
 #[test]
+#[serial]
 fn meta_training_reduces_the_loss() {
     let device = test_device();
     device.seed(7);
@@ -180,6 +188,7 @@ fn meta_training_reduces_the_loss() {
 }
 
 #[test]
+#[serial]
 fn meta_training_keeps_the_best_validated_generator() {
     let device = test_device();
     device.seed(3);
